@@ -1,0 +1,38 @@
+/**
+ * The one error type of wasmesh. Its codes are SPEC.md's; the HTTP status for each
+ * is chosen at the edge (src/node/http/error-status.ts), never where the error is thrown.
+ */
+export const ERROR_CODES = [
+  'bad-request',
+  'invalid-module',
+  'too-large',
+  'not-found',
+  'method-not-allowed',
+  'unsatisfiable',
+  'timeout',
+  'trap',
+  'unavailable',
+  'internal'
+] as const
+
+export type ErrorCode = typeof ERROR_CODES[number]
+
+export class WasmeshError extends Error {
+  readonly code: ErrorCode
+  readonly details?: Record<string, unknown>
+
+  constructor (code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message)
+    this.name = 'WasmeshError'
+    this.code = code
+    if (details !== undefined) this.details = details
+  }
+
+  toJSON (): { error: { code: ErrorCode, message: string } & Record<string, unknown> } {
+    return { error: { code: this.code, message: this.message, ...this.details } }
+  }
+}
+
+export function isWasmeshError (err: unknown): err is WasmeshError {
+  return err instanceof WasmeshError
+}

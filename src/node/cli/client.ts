@@ -1,0 +1,29 @@
+import { WasmeshError, ERROR_CODES } from '../../errors.ts'
+import type { ErrorCode } from '../../errors.ts'
+
+export const DEFAULT_NODE_URL = 'http://127.0.0.1:8080'
+const REQUEST_TIMEOUT_MS = 10_000
+
+/** The node a command talks to: `--node`, else `$WASMESH_NODE`, else the local default. */
+export function nodeUrl (flag: string | undefined): string {
+  return (flag ?? process.env.WASMESH_NODE ?? DEFAULT_NODE_URL).replace(/\/+$/, '')
+}
+
+/** GETs JSON from a node; a SPEC error body comes back as the WasmeshError it describes. */
+export async function getJson (base: string, path: string): Promise<unknown> {
+  let res: Response
+  try {
+    res = await fetch(base + path, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+  } catch (err) {
+    const e = err as Error
+    const why = e.name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : (e.cause as Error | undefined)?.message ?? e.message
+    throw new WasmeshError('unavailable', `cannot reach the node at ${base} (${why}); is "wasmesh start" running there? (--node URL or $WASMESH_NODE)`)
+  }
+  const body: unknown = await res.json().catch(() => undefined)
+  if (!res.ok) {
+    const error = (body as { error?: { code?: string, message?: string } } | undefined)?.error
+    const code = (ERROR_CODES as readonly string[]).includes(error?.code ?? '') ? error?.code as ErrorCode : 'internal'
+    throw new WasmeshError(code, error?.message ?? `${res.status} ${res.statusText}`)
+  }
+  return body
+}

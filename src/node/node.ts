@@ -1,0 +1,214 @@
+import { hostname, networkInterfaces } from 'node:os'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { noise } from '@libp2p/noise'
+import { ping } from '@libp2p/ping'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p } from 'libp2p'
+import { announce } from '../protocols/announce/index.ts'
+import { skillBeacon } from '../protocols/skill-beacon/index.ts'
+import { skillsDigest } from '../wasm/skills/descriptor.ts'
+import { skillDescriptors } from '../wasm/skills/skills-file.ts'
+import { PeerDialer } from './peer-dialer.ts'
+import { advertisedHttpUrl } from './http-url.ts'
+import { NodeMetrics } from './metrics.ts'
+import { PeerTable } from './peer-table.ts'
+import { startHttpApi } from './http/server.ts'
+import type { NodeParts } from './parts.ts'
+import type { AnnounceService } from '../protocols/announce/index.ts'
+import type { SkillBeacon, SkillSummary } from '../protocols/skill-beacon/index.ts'
+import type { SkillDescriptor } from '../wasm/skills/descriptor.ts'
+import type { ConfiguredSkill } from '../wasm/skills/skills-file.ts'
+import type { HttpApi } from './http/server.ts'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { Libp2p } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+
+export interface NodeOptions {
+  /** Human name, announced with the peer id (default: the host name). */
+  name?: string
+  /** Skills from the skills file; `sys` is always offered besides. */
+  skills?: ConfiguredSkill[]
+  /** Where to serve the HTTP API; false for none (simulation). */
+  http?: { host: string, port: number } | false
+  /** Re-announce period (default 2 s). */
+  heartbeatMs?: number
+  /** Heartbeats a peer may miss before it is dropped (default 3). */
+  missedHeartbeats?: number
+  /** How long the higher peer id waits before dialing a discovered peer itself (default 300 ms). */
+  dialFallbackMs?: number
+  parts: NodeParts
+}
+
+export const NODE_DEFAULTS = {
+  heartbeatMs: 2_000,
+  missedHeartbeats: 3,
+  dialFallbackMs: 300
+} as const
+
+export type NodeServices = {
+  identify: Identify
+  ping: Ping
+  pubsub: GossipSub
+  announce: AnnounceService
+  beacon?: SkillBeacon
+}
+
+/**
+ * A wasmesh node: libp2p (transport, discovery, gossipsub), the announce protocol, the peer
+ * table it feeds, and the HTTP API. Everything that varies between a device and the simulator
+ * comes in through `parts`.
+ */
+export class WasmeshNode {
+  readonly name: string
+  readonly libp2p: Libp2p<NodeServices>
+  readonly peers: PeerTable
+  readonly metrics: NodeMetrics
+  #skills: SkillDescriptor[]
+  #http?: HttpApi
+  #httpUrl: string | null = null
+  #startedAt = 0
+  #sweeper?: NodeJS.Timeout
+  readonly #dialer: PeerDialer
+  readonly #opts: NodeOptions
+
+  private constructor (opts: NodeOptions, libp2p: Libp2p<NodeServices>, skills: SkillDescriptor[], name: string) {
+    this.#opts = opts
+    this.name = name
+    this.libp2p = libp2p
+    this.#skills = skills
+    this.peers = new PeerTable({
+      self: libp2p.peerId.toString(),
+      missedHeartbeats: opts.missedHeartbeats ?? NODE_DEFAULTS.missedHeartbeats,
+      defaultHeartbeatMs: opts.heartbeatMs ?? NODE_DEFAULTS.heartbeatMs
+    })
+    this.metrics = new NodeMetrics(() => this.peers.size, opts.parts.processMetrics)
+    this.#dialer = new PeerDialer(libp2p, opts.dialFallbackMs ?? NODE_DEFAULTS.dialFallbackMs)
+    this.#wire()
+  }
+
+  static async create (opts: NodeOptions): Promise<WasmeshNode> {
+    const { parts } = opts
+    const name = opts.name ?? hostname()
+    const skills = skillDescriptors(opts.skills ?? [])
+    let node: WasmeshNode | undefined
+    const services: Record<string, (components: any) => unknown> = {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        // Every LAN peer shares one NAT or subnet, often one IP: colocation scoring would
+        // graylist them and stop gossip (FIELD-NOTES.md).
+        scoreParams: { IPColocationFactorWeight: 0 }
+      }),
+      announce: announce({
+        heartbeatMs: opts.heartbeatMs ?? NODE_DEFAULTS.heartbeatMs,
+        describe: () => {
+          if (node === undefined) throw new Error('node not built yet')
+          return node.#describe()
+        }
+      })
+    }
+    if (parts.skillBeacon !== false) services.beacon = skillBeacon(parts.skillBeacon)
+    const libp2p = await createLibp2p({
+      start: false,
+      privateKey: parts.privateKey,
+      addresses: { listen: parts.listen },
+      transports: parts.transports,
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionProtector: parts.connectionProtector,
+      peerDiscovery: parts.peerDiscovery,
+      connectionManager: {
+        // LAN peers arrive in bursts from one subnet (or all from loopback in tests).
+        inboundConnectionThreshold: 1_000,
+        maxConnections: 500
+      },
+      connectionMonitor: { enabled: parts.connectionMonitor },
+      services
+    }) as unknown as Libp2p<NodeServices>
+    node = new WasmeshNode(opts, libp2p, skills, name)
+    return node
+  }
+
+  get peerId (): string {
+    return this.libp2p.peerId.toString()
+  }
+
+  get skills (): SkillDescriptor[] {
+    return this.#skills
+  }
+
+  get httpUrl (): string | null {
+    return this.#httpUrl
+  }
+
+  get uptimeMs (): number {
+    return this.#startedAt === 0 ? 0 : Date.now() - this.#startedAt
+  }
+
+  get addrs (): string[] {
+    return this.libp2p.getMultiaddrs().map(String)
+  }
+
+  async start (): Promise<void> {
+    const http = this.#opts.http
+    if (http !== undefined && http !== false) {
+      this.#http = await startHttpApi(this, http)
+      this.#httpUrl = advertisedHttpUrl(http.host, this.#http.port, networkInterfaces())
+    }
+    try {
+      await this.libp2p.start()
+    } catch (err) {
+      await this.#http?.close()
+      throw err
+    }
+    this.#startedAt = Date.now()
+    const sweepMs = Math.max(50, Math.min(500, (this.#opts.heartbeatMs ?? NODE_DEFAULTS.heartbeatMs) / 4))
+    this.#sweeper = setInterval(() => this.peers.expire(), sweepMs)
+    this.#sweeper.unref()
+    this.libp2p.services.beacon?.publish(this.#summary())
+  }
+
+  /** Says goodbye to the mesh, then stops serving. */
+  async stop (): Promise<void> {
+    clearInterval(this.#sweeper)
+    this.#dialer.stop()
+    await this.libp2p.services.announce.sayGoodbye()
+    await this.#http?.close()
+    await this.libp2p.stop()
+    this.peers.clear()
+  }
+
+  /** Replaces the configured skills and tells the mesh at once. */
+  async setSkills (configured: ConfiguredSkill[]): Promise<void> {
+    this.#skills = skillDescriptors(configured)
+    this.libp2p.services.beacon?.publish(this.#summary())
+    await this.libp2p.services.announce.announce()
+  }
+
+  #describe (): { name: string, http: string | null, addrs: string[], skills: SkillDescriptor[], load: ReturnType<NodeParts['load']> } {
+    return { name: this.name, http: this.#httpUrl, addrs: this.addrs.slice(0, 32), skills: this.#skills, load: this.#opts.parts.load() }
+  }
+
+  #summary (): SkillSummary {
+    return { peerId: this.peerId, name: this.name, skills: this.#skills.map(s => s.name), digest: skillsDigest(this.#skills), http: this.#httpUrl }
+  }
+
+  #wire (): void {
+    const { announce, beacon } = this.libp2p.services
+    announce.on('announcement', (ann) => {
+      this.metrics.announcementsReceived.inc()
+      this.peers.applyAnnouncement(ann)
+    })
+    announce.on('rejected', (reason) => { this.metrics.announcementsDropped.inc({ reason }) })
+    beacon?.on('summary', (summary) => this.peers.applySummary(summary))
+    this.libp2p.addEventListener('peer:discovery', (evt) => { this.#dialer.discovered(evt.detail) })
+    this.libp2p.addEventListener('peer:disconnect', (evt) => { this.peers.markDisconnected(evt.detail.toString()) })
+    this.peers.on('join', () => this.metrics.peerEvents.inc({ event: 'join' }))
+    this.peers.on('change', () => this.metrics.peerEvents.inc({ event: 'change' }))
+    this.peers.on('leave', () => this.metrics.peerEvents.inc({ event: 'leave' }))
+  }
+}

@@ -1,0 +1,203 @@
+import { EventEmitter } from 'node:events'
+import { catalogDescriptor } from '../wasm/skills/catalog.ts'
+import { skillsDigest } from '../wasm/skills/descriptor.ts'
+import type { Announcement, Load } from '../protocols/announce/announcement.ts'
+import type { SkillSummary } from '../protocols/skill-beacon/summary.ts'
+import type { SkillDescriptor } from '../wasm/skills/descriptor.ts'
+
+export interface PeerEntry {
+  peerId: string
+  name: string
+  addrs: string[]
+  http: string | null
+  skills: SkillDescriptor[]
+  digest: string
+  load: Load
+  /** 0 while the peer is known from mDNS only. */
+  seq: number
+  heartbeatMs: number
+  lastSeenMs: number
+  /** Past this time the peer is dropped unless heard from again. */
+  deadlineMs: number
+  /** `mdns`: only the LAN summary is known (skills from the catalogue); `gossip`: a signed announcement. */
+  source: 'mdns' | 'gossip'
+}
+
+export type LeaveReason = 'left' | 'expired'
+
+export interface PeerTableEvents {
+  join: [PeerEntry]
+  change: [PeerEntry, PeerEntry]
+  leave: [PeerEntry, LeaveReason]
+}
+
+export interface PeerTableOptions {
+  /** This node's own peer id: its own announcements are not entered. */
+  self: string
+  /** Heartbeats a peer may miss before it is dropped. */
+  missedHeartbeats?: number
+  /** Heartbeat assumed for peers known from mDNS only. */
+  defaultHeartbeatMs?: number
+  now?: () => number
+}
+
+export type Decision = 'join' | 'change' | 'refresh' | 'leave' | 'stale'
+
+/**
+ * What an announcement does to the table, given what it holds of that peer and the sequence
+ * number of the peer's last goodbye (if any). Pure: the table and tests share it.
+ */
+export function decideAnnouncement (known: PeerEntry | undefined, goodbyeSeq: number | undefined, ann: Announcement): Decision {
+  if (goodbyeSeq !== undefined && ann.seq <= goodbyeSeq) return 'stale'
+  if (known !== undefined && known.source === 'gossip' && ann.seq <= known.seq) return 'stale'
+  if (ann.state === 'leaving') return known === undefined ? 'stale' : 'leave'
+  if (known === undefined) return 'join'
+  return describesSamePeer(known, entryFields(ann)) ? 'refresh' : 'change'
+}
+
+function entryFields (ann: Announcement): Pick<PeerEntry, 'name' | 'http' | 'addrs' | 'digest'> {
+  return { name: ann.name, http: ann.http, addrs: ann.addrs, digest: skillsDigest(ann.skills) }
+}
+
+/** True when nothing a user or a placement decision cares about differs (load and times aside). */
+function describesSamePeer (a: Pick<PeerEntry, 'name' | 'http' | 'addrs' | 'digest'>, b: Pick<PeerEntry, 'name' | 'http' | 'addrs' | 'digest'>): boolean {
+  return a.name === b.name && a.http === b.http && a.digest === b.digest &&
+    a.addrs.length === b.addrs.length && a.addrs.every((x, i) => x === b.addrs[i])
+}
+
+/**
+ * The peers this node knows: the newest announcement of each, when it was last heard, and
+ * when it will be dropped. Emits `join`, `change` and `leave`.
+ */
+export class PeerTable extends EventEmitter<PeerTableEvents> {
+  readonly #peers = new Map<string, PeerEntry>()
+  /** peer id -> seq of its goodbye, kept until a later announcement replaces it. */
+  readonly #goodbyes = new Map<string, { seq: number, untilMs: number }>()
+  readonly #self: string
+  readonly #missed: number
+  readonly #defaultHeartbeatMs: number
+  readonly #now: () => number
+
+  constructor (opts: PeerTableOptions) {
+    super()
+    this.#self = opts.self
+    this.#missed = opts.missedHeartbeats ?? 3
+    this.#defaultHeartbeatMs = opts.defaultHeartbeatMs ?? 2_000
+    this.#now = opts.now ?? Date.now
+  }
+
+  get size (): number {
+    return this.#peers.size
+  }
+
+  get (peerId: string): PeerEntry | undefined {
+    return this.#peers.get(peerId)
+  }
+
+  list (): PeerEntry[] {
+    return [...this.#peers.values()]
+  }
+
+  applyAnnouncement (ann: Announcement): Decision {
+    if (ann.peerId === this.#self) return 'stale'
+    const now = this.#now()
+    const known = this.#peers.get(ann.peerId)
+    const decision = decideAnnouncement(known, this.#goodbyes.get(ann.peerId)?.seq, ann)
+    switch (decision) {
+      case 'stale':
+        return decision
+      case 'leave':
+        this.#goodbyes.set(ann.peerId, { seq: ann.seq, untilMs: now + this.#silenceMs(ann.heartbeatMs) * 2 })
+        this.#remove(ann.peerId, 'left')
+        return decision
+      default: {
+        this.#goodbyes.delete(ann.peerId)
+        const entry: PeerEntry = {
+          ...entryFields(ann),
+          peerId: ann.peerId,
+          skills: ann.skills,
+          load: ann.load,
+          seq: ann.seq,
+          heartbeatMs: ann.heartbeatMs,
+          lastSeenMs: now,
+          deadlineMs: now + this.#silenceMs(ann.heartbeatMs),
+          source: 'gossip'
+        }
+        this.#peers.set(ann.peerId, entry)
+        if (decision === 'join') this.emit('join', entry)
+        else if (decision === 'change' && known !== undefined) this.emit('change', entry, known)
+        return decision
+      }
+    }
+  }
+
+  /**
+   * A LAN summary (mDNS) tells of a peer before its first announcement arrives. It enters an
+   * unknown peer, with the catalogue's descriptors for the skills it names; it never overrides
+   * what a signed announcement said.
+   */
+  applySummary (summary: SkillSummary): Decision {
+    if (summary.peerId === this.#self || this.#goodbyes.has(summary.peerId)) return 'stale'
+    const known = this.#peers.get(summary.peerId)
+    if (known?.source === 'gossip') return 'stale'
+    const now = this.#now()
+    const skills = summary.skills.map(catalogDescriptor).filter(d => d !== undefined)
+    const entry: PeerEntry = {
+      peerId: summary.peerId,
+      name: summary.name,
+      addrs: known?.addrs ?? [],
+      http: summary.http,
+      skills,
+      digest: summary.digest,
+      load: known?.load ?? { cpu: 0, freeMem: 0, instances: 0 },
+      seq: 0,
+      heartbeatMs: this.#defaultHeartbeatMs,
+      lastSeenMs: now,
+      deadlineMs: now + this.#silenceMs(this.#defaultHeartbeatMs),
+      source: 'mdns'
+    }
+    this.#peers.set(summary.peerId, entry)
+    if (known === undefined) {
+      this.emit('join', entry)
+      return 'join'
+    }
+    if (describesSamePeer(known, entry)) return 'refresh'
+    this.emit('change', entry, known)
+    return 'change'
+  }
+
+  /**
+   * The direct connection to a peer closed. It may still be reachable through others, so it
+   * stays if it is heard from within one heartbeat (and a half); otherwise it goes.
+   */
+  markDisconnected (peerId: string): void {
+    const entry = this.#peers.get(peerId)
+    if (entry === undefined) return
+    entry.deadlineMs = Math.min(entry.deadlineMs, this.#now() + entry.heartbeatMs * 1.5)
+  }
+
+  /** Drops the peers whose deadline passed. */
+  expire (): PeerEntry[] {
+    const now = this.#now()
+    const gone = [...this.#peers.values()].filter(e => e.deadlineMs < now)
+    for (const e of gone) this.#remove(e.peerId, 'expired')
+    for (const [id, g] of this.#goodbyes) if (g.untilMs < now) this.#goodbyes.delete(id)
+    return gone
+  }
+
+  clear (): void {
+    this.#peers.clear()
+    this.#goodbyes.clear()
+  }
+
+  #silenceMs (heartbeatMs: number): number {
+    return heartbeatMs * (this.#missed + 0.5)
+  }
+
+  #remove (peerId: string, reason: LeaveReason): void {
+    const entry = this.#peers.get(peerId)
+    if (entry === undefined) return
+    this.#peers.delete(peerId)
+    this.emit('leave', entry, reason)
+  }
+}

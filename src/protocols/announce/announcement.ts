@@ -1,0 +1,109 @@
+import { RecordEnvelope } from '@libp2p/peer-record'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import { z } from 'zod'
+import { skillDescriptorSchema } from '../../wasm/skills/descriptor.ts'
+import { ANNOUNCE_DOMAIN, ANNOUNCE_PAYLOAD_TYPE, MAX_ANNOUNCEMENT_BYTES, MAX_HEARTBEAT_MS, MIN_HEARTBEAT_MS } from './constants.ts'
+import type { PrivateKey, Record as Libp2pRecord } from '@libp2p/interface'
+
+/**
+ * What a node says of itself. Unknown fields are stripped (not refused) so that a newer
+ * node's announcements still reach older ones.
+ */
+export const announcementSchema = z.object({
+  v: z.literal(1),
+  peerId: z.string().min(1).max(128),
+  name: z.string().max(64),
+  /** Strictly increasing per node, across restarts: the newest announcement wins. */
+  seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** `leaving` is a node's goodbye: peers drop it at once instead of waiting for it to go silent. */
+  state: z.enum(['up', 'leaving']),
+  heartbeatMs: z.number().int().min(MIN_HEARTBEAT_MS).max(MAX_HEARTBEAT_MS),
+  http: z.string().max(256).nullable(),
+  addrs: z.array(z.string().max(256)).max(32),
+  skills: z.array(skillDescriptorSchema).max(64),
+  load: z.object({
+    cpu: z.number().min(0).max(1),
+    freeMem: z.number().nonnegative(),
+    instances: z.number().int().nonnegative()
+  })
+})
+
+export type Announcement = z.infer<typeof announcementSchema>
+export type Load = Announcement['load']
+
+export type RejectReason = 'oversized' | 'malformed' | 'bad-signature' | 'forged'
+export type OpenResult = { ok: true, announcement: Announcement } | { ok: false, reason: RejectReason, detail: string }
+
+class AnnouncementRecord implements Libp2pRecord {
+  readonly domain = ANNOUNCE_DOMAIN
+  readonly codec = ANNOUNCE_PAYLOAD_TYPE
+  readonly #bytes: Uint8Array
+
+  constructor (bytes: Uint8Array) {
+    this.#bytes = bytes
+  }
+
+  marshal (): Uint8Array {
+    return this.#bytes
+  }
+
+  equals (other: Libp2pRecord): boolean {
+    return other instanceof AnnouncementRecord && Buffer.compare(other.#bytes, this.#bytes) === 0
+  }
+}
+
+/** Signs an announcement with the node's key, giving the bytes to publish. */
+export async function sealAnnouncement (announcement: Announcement, privateKey: PrivateKey): Promise<Uint8Array> {
+  const payload = new TextEncoder().encode(JSON.stringify(announcement))
+  const envelope = await RecordEnvelope.seal(new AnnouncementRecord(payload), privateKey)
+  return envelope.marshal()
+}
+
+/**
+ * Checks and decodes received bytes: size, envelope, signature, schema, and that the signer is
+ * the peer the announcement speaks for (and, when known, the peer that published it).
+ */
+export async function openAnnouncement (bytes: Uint8Array, publishedBy?: string): Promise<OpenResult> {
+  if (bytes.byteLength > MAX_ANNOUNCEMENT_BYTES) {
+    return { ok: false, reason: 'oversized', detail: `${bytes.byteLength} bytes > ${MAX_ANNOUNCEMENT_BYTES}` }
+  }
+  let envelope: RecordEnvelope
+  try {
+    envelope = RecordEnvelope.createFromProtobuf(bytes)
+  } catch (err) {
+    return { ok: false, reason: 'malformed', detail: `not an envelope: ${(err as Error).message}` }
+  }
+  if (Buffer.compare(Buffer.from(envelope.payloadType), Buffer.from(ANNOUNCE_PAYLOAD_TYPE)) !== 0) {
+    return { ok: false, reason: 'malformed', detail: 'wrong payload type' }
+  }
+  let signedOk = false
+  try {
+    signedOk = await envelope.validate(ANNOUNCE_DOMAIN)
+  } catch {}
+  if (!signedOk) return { ok: false, reason: 'bad-signature', detail: 'signature does not verify' }
+
+  let json: unknown
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(envelope.payload))
+  } catch (err) {
+    return { ok: false, reason: 'malformed', detail: `payload is not JSON: ${(err as Error).message}` }
+  }
+  const parsed = announcementSchema.safeParse(json)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    return { ok: false, reason: 'malformed', detail: `${issue.path.join('.')}: ${issue.message}` }
+  }
+  const signer = peerIdFromPublicKey(envelope.publicKey).toString()
+  if (signer !== parsed.data.peerId) {
+    return { ok: false, reason: 'forged', detail: `signed by ${signer} but speaks for ${parsed.data.peerId}` }
+  }
+  if (publishedBy !== undefined && publishedBy !== signer) {
+    return { ok: false, reason: 'forged', detail: `published by ${publishedBy} but signed by ${signer}` }
+  }
+  return { ok: true, announcement: parsed.data }
+}
+
+/** The next sequence number: above the last one and above the clock, so a restarted node outranks its old self. */
+export function nextSeq (last: number, nowMs: number): number {
+  return Math.max(last + 1, nowMs)
+}

@@ -1,0 +1,13 @@
+/** Gossipsub topic that carries signed announcements. */
+export const ANNOUNCE_TOPIC = '/wasmesh/announce/1.0.0'
+/** Signature domain of the announcement envelope: a signature for anything else never verifies here. */
+export const ANNOUNCE_DOMAIN = 'wasmesh-announce'
+/** Payload type of the envelope. */
+export const ANNOUNCE_PAYLOAD_TYPE = new TextEncoder().encode('/wasmesh/announce/1')
+/** An announcement bigger than this (encoded) is dropped unread. */
+export const MAX_ANNOUNCEMENT_BYTES = 64 * 1024
+/** How often a node re-announces itself when nothing changed. */
+export const DEFAULT_HEARTBEAT_MS = 2_000
+/** Shortest and longest heartbeat a peer may claim. */
+export const MIN_HEARTBEAT_MS = 50
+export const MAX_HEARTBEAT_MS = 10 * 60_000
