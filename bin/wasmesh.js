@@ -4,13 +4,15 @@
 // still common on devices), it re-runs itself on the Node 24 that `npm install` brought
 // (the npm package `node`). Plain JavaScript, so that any Node can read it.
 import { spawn } from 'node:child_process'
-import { createRequire } from 'node:module'
+import module, { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'node', 'cli', 'index.ts')
 
 if (process.features.typescript) {
+  // V8's code cache for our modules and libp2p's: start-up is most of the time to join a mesh.
+  module.enableCompileCache?.()
   await import(cli)
 } else {
   let nodeBin

@@ -5,6 +5,7 @@ import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
+import { WasmeshError } from '../errors.ts'
 import { announce } from '../protocols/announce/index.ts'
 import { skillBeacon } from '../protocols/skill-beacon/index.ts'
 import { skillsDigest } from '../wasm/skills/descriptor.ts'
@@ -162,8 +163,9 @@ export class WasmeshNode {
     try {
       await this.libp2p.start()
     } catch (err) {
+      await Promise.resolve(this.libp2p.stop()).catch(() => {})
       await this.#http?.close()
-      throw err
+      throw new WasmeshError('unavailable', `libp2p could not start: ${oneLine((err as Error).message)}`)
     }
     this.#startedAt = Date.now()
     const sweepMs = Math.max(50, Math.min(500, (this.#opts.heartbeatMs ?? NODE_DEFAULTS.heartbeatMs) / 4))
@@ -211,4 +213,9 @@ export class WasmeshNode {
     this.peers.on('change', () => this.metrics.peerEvents.inc({ event: 'change' }))
     this.peers.on('leave', () => this.metrics.peerEvents.inc({ event: 'leave' }))
   }
+}
+
+/** An error message without its stack lines, on one line. */
+function oneLine (message: string): string {
+  return message.split('\n').map(l => l.trim()).filter(l => l !== '' && !l.startsWith('at ')).join(' ')
 }

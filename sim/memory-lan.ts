@@ -1,0 +1,120 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerDiscoverySymbol } from '@libp2p/interface'
+import { memory } from '@libp2p/memory'
+import { TypedEventEmitter } from 'main-event'
+import type { NodeParts } from '../src/node/parts.ts'
+import type { Load } from '../src/protocols/announce/index.ts'
+import type { PeerDiscovery, PeerDiscoveryEvents, PeerId, PeerInfo, Startable } from '@libp2p/interface'
+
+interface Member {
+  peerId: PeerId
+  addrs: () => PeerInfo['multiaddrs']
+  tell: (peer: PeerInfo) => void
+}
+
+interface LanComponents {
+  peerId: PeerId
+  addressManager: { getAddresses: () => PeerInfo['multiaddrs'] }
+}
+
+/**
+ * An in-process LAN for simulated nodes: what mDNS is to devices. A node joining it is told of
+ * (at most `fanout` of) the members already there, and they of it. The same dialing, gossip and
+ * peer-table code then runs as on a real LAN.
+ */
+export class MemoryLan {
+  readonly #members = new Map<string, Member>()
+  readonly #fanout: number
+  #next = 0
+
+  constructor (opts: { fanout?: number } = {}) {
+    this.#fanout = opts.fanout ?? Infinity
+  }
+
+  get size (): number {
+    return this.#members.size
+  }
+
+  /** A fresh listen address on the memory transport. */
+  address (): string {
+    return `/memory/wasmesh-${process.pid}-${this.#next++}-${Math.random().toString(36).slice(2, 8)}`
+  }
+
+  discovery (): (components: LanComponents) => PeerDiscovery & Startable {
+    return (components) => new LanDiscovery(this, components)
+  }
+
+  join (member: Member): void {
+    const others = [...this.#members.values()]
+    const chosen = others.length <= this.#fanout ? others : shuffle(others).slice(0, this.#fanout)
+    this.#members.set(member.peerId.toString(), member)
+    for (const other of chosen) {
+      member.tell({ id: other.peerId, multiaddrs: other.addrs() })
+      other.tell({ id: member.peerId, multiaddrs: member.addrs() })
+    }
+  }
+
+  leave (peerId: PeerId): void {
+    this.#members.delete(peerId.toString())
+  }
+}
+
+class LanDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implements PeerDiscovery, Startable {
+  readonly #lan: MemoryLan
+  readonly #components: LanComponents
+  #started = false
+
+  constructor (lan: MemoryLan, components: LanComponents) {
+    super()
+    this.#lan = lan
+    this.#components = components
+  }
+
+  readonly [peerDiscoverySymbol] = this
+  readonly [Symbol.toStringTag] = 'wasmesh:memory-lan'
+
+  async start (): Promise<void> {}
+
+  /** After start: the transport is listening, so the address is known. */
+  afterStart (): void {
+    this.#started = true
+    this.#lan.join({
+      peerId: this.#components.peerId,
+      addrs: () => this.#components.addressManager.getAddresses(),
+      tell: (peer) => {
+        // Asynchronously, as a network would: never inside the joiner's own start.
+        if (this.#started) setImmediate(() => this.safeDispatchEvent('peer', { detail: peer }))
+      }
+    })
+  }
+
+  async stop (): Promise<void> {
+    this.#started = false
+    this.#lan.leave(this.#components.peerId)
+  }
+}
+
+function shuffle<T> (items: T[]): T[] {
+  const a = [...items]
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]]
+  }
+  return a
+}
+
+const IDLE_LOAD: Load = { cpu: 0, freeMem: 0, instances: 0 }
+
+/** Parts of a simulated node on `lan`: memory transport, fresh key, no mDNS, no connection pings. */
+export async function memoryParts (lan: MemoryLan, opts: { load?: () => Load } = {}): Promise<NodeParts> {
+  return {
+    privateKey: await generateKeyPair('Ed25519'),
+    transports: [memory()],
+    listen: [lan.address()],
+    peerDiscovery: [lan.discovery()],
+    skillBeacon: false,
+    load: opts.load ?? (() => IDLE_LOAD),
+    connectionMonitor: false,
+    processMetrics: false
+  }
+}

@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { WasmeshError } from '../../errors.ts'
+import { parseSkillsFile } from '../../wasm/skills/skills-file.ts'
+import { parseHostPort } from '../http-url.ts'
+import { systemLoad } from '../load.ts'
+import { meshKeyProtector } from '../mesh-key.ts'
+import { WasmeshNode } from '../node.ts'
+import { lanParts } from '../parts.ts'
+import type { ConfiguredSkill } from '../../wasm/skills/skills-file.ts'
+
+/** A stop that takes longer than this is cut short (the goodbye and closes are all bounded). */
+const STOP_DEADLINE_MS = 1_800
+
+export interface StartFlags {
+  name?: string
+  data: string
+  http: string
+  listen: string[]
+  skills?: string
+  meshKey?: string
+  heartbeatMs?: number
+}
+
+function bad (message: string): WasmeshError {
+  return new WasmeshError('bad-request', message)
+}
+
+async function readSkills (file: string | undefined): Promise<ConfiguredSkill[]> {
+  if (file === undefined) return []
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    throw bad(`--skills ${file}: ${(err as Error).message}`)
+  }
+  return parseSkillsFile(text, `--skills ${file}`)
+}
+
+export async function start (flags: StartFlags): Promise<void> {
+  let http: { host: string, port: number }
+  try {
+    http = parseHostPort(flags.http)
+  } catch (err) {
+    throw bad(`--http: ${(err as Error).message}`)
+  }
+  for (const addr of flags.listen) {
+    try {
+      multiaddr(addr)
+    } catch (err) {
+      throw bad(`--listen ${addr}: not a multiaddr (${(err as Error).message}); e.g. /ip4/0.0.0.0/tcp/4001`)
+    }
+  }
+  const skills = await readSkills(flags.skills)
+  const connectionProtector = flags.meshKey === undefined ? undefined : await meshKeyProtector(flags.meshKey)
+  const dataDir = resolve(flags.data)
+  let node: WasmeshNode
+  try {
+    const parts = await lanParts({ dataDir, listen: flags.listen, load: systemLoad(), connectionProtector })
+    node = await WasmeshNode.create({ name: flags.name, skills, http, heartbeatMs: flags.heartbeatMs, parts })
+  } catch (err) {
+    // libp2p refuses unparseable listen addresses while building the node.
+    if (err instanceof WasmeshError) throw err
+    throw bad(`cannot build the node: ${(err as Error).message}`)
+  }
+  await node.start()
+
+  const out = [
+    `wasmesh node "${node.name}" started`,
+    `peer id  ${node.peerId}`,
+    ...node.addrs.map(a => `libp2p   ${a}`),
+    `http     ${node.httpUrl ?? '-'}`,
+    `skills   ${node.skills.map(s => s.name).join(', ')}`,
+    `data     ${dataDir}`
+  ]
+  process.stdout.write(out.join('\n') + '\n')
+
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) process.exit(130)
+    stopping = true
+    process.stdout.write(`${signal}: stopping\n`)
+    const deadline = setTimeout(() => {
+      process.stderr.write('stop took too long; exiting\n')
+      process.exit(1)
+    }, STOP_DEADLINE_MS)
+    node.stop().then(() => {
+      clearTimeout(deadline)
+      process.stdout.write('stopped\n')
+      process.exit(0)
+    }, (err: Error) => {
+      process.stderr.write(`error while stopping: ${err.message}\n`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGINT', () => { stop('SIGINT') })
+  process.on('SIGTERM', () => { stop('SIGTERM') })
+}
