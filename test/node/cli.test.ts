@@ -117,7 +117,7 @@ describe('wasmesh start (one host, in a network namespace)', function () {
       await new Promise(resolve => setTimeout(resolve, 20))
     }
     const url = (/^http {5}(\S+)$/m.exec(stdout) as RegExpExecArray)[1]
-    const health = await l.run(0, ['curl', '-s', '-m', '2', `${url}/health`], 5_000)
+    const health = await l.run(0, [process.execPath, '-e', `fetch('${url}/health', { signal: AbortSignal.timeout(2000) }).then(r => r.text()).then(t => process.stdout.write(t))`], 5_000)
     const t0 = Date.now()
     child.kill('SIGINT')
     const code = await closed
