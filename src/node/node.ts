@@ -1,7 +1,7 @@
+import { createHash } from 'node:crypto'
 import { hostname, networkInterfaces } from 'node:os'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
-import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
@@ -102,7 +102,15 @@ export class WasmeshNode {
         ignoreDuplicatePublishError: true,
         // Every LAN peer shares one NAT or subnet, often one IP: colocation scoring would
         // graylist them and stop gossip (FIELD-NOTES.md).
-        scoreParams: { IPColocationFactorWeight: 0 }
+        scoreParams: { IPColocationFactorWeight: 0 },
+        // Everything wasmesh gossips is a signed envelope checked by its topic's validator;
+        // gossipsub's own per-message signature would be a second one, checked by every node
+        // for every copy (half the CPU of a converging mesh, measured).
+        globalSignaturePolicy: 'StrictNoSign',
+        idontwantMinDataSize: 16 * 1024,
+        // Recognise copies of a message before checking its signature: most of what a node
+        // receives in a dense mesh is copies, and the signature check is the costly part.
+        fastMsgIdFn: fastMessageId
       }),
       announce: announce({
         heartbeatMs: opts.heartbeatMs ?? NODE_DEFAULTS.heartbeatMs,
@@ -118,7 +126,7 @@ export class WasmeshNode {
       privateKey: parts.privateKey,
       addresses: { listen: parts.listen },
       transports: parts.transports,
-      connectionEncrypters: [noise()],
+      connectionEncrypters: parts.connectionEncrypters,
       streamMuxers: [yamux()],
       connectionProtector: parts.connectionProtector,
       peerDiscovery: parts.peerDiscovery,
@@ -207,6 +215,7 @@ export class WasmeshNode {
     })
     announce.on('rejected', (reason) => { this.metrics.announcementsDropped.inc({ reason }) })
     beacon?.on('summary', (summary) => this.peers.applySummary(summary))
+    beacon?.on('goodbye', (peerId) => { this.peers.applySummaryGoodbye(peerId) })
     this.libp2p.addEventListener('peer:discovery', (evt) => { this.#dialer.discovered(evt.detail) })
     this.libp2p.addEventListener('peer:disconnect', (evt) => { this.peers.markDisconnected(evt.detail.toString()) })
     this.peers.on('join', () => this.metrics.peerEvents.inc({ event: 'join' }))
@@ -218,4 +227,13 @@ export class WasmeshNode {
 /** An error message without its stack lines, on one line. */
 function oneLine (message: string): string {
   return message.split('\n').map(l => l.trim()).filter(l => l !== '' && !l.startsWith('at ')).join(' ')
+}
+
+/** Gossipsub's fast message id: a hash of what the message says and who first published it. */
+function fastMessageId (msg: { data?: Uint8Array | null, from?: Uint8Array | null, seqno?: Uint8Array | null }): string {
+  const hash = createHash('sha1')
+  if (msg.from != null) hash.update(msg.from)
+  if (msg.seqno != null) hash.update(msg.seqno)
+  if (msg.data != null) hash.update(msg.data)
+  return hash.digest('base64')
 }

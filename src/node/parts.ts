@@ -1,4 +1,5 @@
 import { mdns } from '@libp2p/mdns'
+import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
 import { loadOrCreatePeerKey } from './peer-key.ts'
 import type { Load } from '../protocols/announce/index.ts'
@@ -18,6 +19,8 @@ export interface NodeParts {
   peerDiscovery?: Libp2pOptions['peerDiscovery']
   /** The mDNS skill summary service; false where there is no multicast (simulation). */
   skillBeacon: SkillBeaconInit | false
+  /** Connection encryption: noise on a network; plaintext between nodes of one process. */
+  connectionEncrypters: NonNullable<Libp2pOptions['connectionEncrypters']>
   /** A private-network protector (`--mesh-key`). */
   connectionProtector?: Libp2pOptions['connectionProtector']
   /** Samples this device's load for announcements. */
@@ -47,6 +50,7 @@ export async function lanParts (opts: LanPartsOptions): Promise<NodeParts> {
     listen: opts.listen !== undefined && opts.listen.length > 0 ? opts.listen : DEFAULT_LISTEN,
     peerDiscovery: [mdns({ interval: opts.mdnsIntervalMs ?? 10_000 })],
     skillBeacon: {},
+    connectionEncrypters: [noise()],
     connectionProtector: opts.connectionProtector,
     load: opts.load,
     connectionMonitor: true,

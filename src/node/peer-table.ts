@@ -167,6 +167,14 @@ export class PeerTable extends EventEmitter<PeerTableEvents> {
   }
 
   /**
+   * A peer's LAN beacon said goodbye. That is unsigned, so it only removes what the beacon
+   * itself brought (a peer known from its summary); a signed announcement outweighs it.
+   */
+  applySummaryGoodbye (peerId: string): void {
+    if (this.#peers.get(peerId)?.source === 'mdns') this.#remove(peerId, 'left')
+  }
+
+  /**
    * The direct connection to a peer closed. It may still be reachable through others, so it
    * stays if it is heard from within one heartbeat (and a half); otherwise it goes.
    */

@@ -13,6 +13,7 @@ const logger = { forComponent: () => quiet } as unknown as ComponentLogger
 const peerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
 const beacon = new SkillBeacon({ peerId, logger })
 beacon.on('summary', (s) => process.stdout.write(JSON.stringify(s) + '\n'))
+beacon.on('goodbye', (id) => process.stdout.write(JSON.stringify({ goodbye: id }) + '\n'))
 await beacon.start()
 beacon.publish({ peerId: peerId.toString(), name, skills: skills.split(','), digest: '00112233445566ff', http: null })
 process.stdout.write(JSON.stringify({ self: peerId.toString() }) + '\n')

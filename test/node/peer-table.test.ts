@@ -129,6 +129,17 @@ describe('peer table', () => {
     expect(events).to.deep.equal(['join a', 'change a->a'])
   })
 
+  it('lets a beacon goodbye remove only what the beacon brought', () => {
+    const { table, events } = tableWithClock()
+    const B = A.replace('AAAA', 'BBBB')
+    table.applySummary({ peerId: A, name: 'a', skills: ['sys'], digest: '0123456789abcdef', http: null })
+    table.applyAnnouncement(ann({ peerId: B, name: 'b', seq: 1 }))
+    table.applySummaryGoodbye(A)
+    table.applySummaryGoodbye(B)
+    expect(table.list().map(e => e.name)).to.deep.equal(['b'])
+    expect(events).to.deep.equal(['join a', 'join b', 'leave a left'])
+  })
+
   it('never enters itself', () => {
     const { table } = tableWithClock()
     expect(table.applyAnnouncement(ann({ peerId: SELF }))).to.equal('stale')

@@ -2,8 +2,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { memory } from '@libp2p/memory'
-import { noise } from '@libp2p/noise'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { plaintext } from '@libp2p/plaintext'
 import { RecordEnvelope } from '@libp2p/peer-record'
 import { yamux } from '@libp2p/yamux'
 import { expect } from 'chai'
@@ -38,10 +38,10 @@ describe('announcements from a hostile peer', function () {
       privateKey: attackerKey,
       addresses: { listen: ['/memory/wasmesh-attacker'] },
       transports: [memory()],
-      connectionEncrypters: [noise()],
+      connectionEncrypters: [plaintext()],
       streamMuxers: [yamux()],
       connectionMonitor: { enabled: false },
-      services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, scoreParams: { IPColocationFactorWeight: 0 } }) }
+      services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, globalSignaturePolicy: 'StrictNoSign', scoreParams: { IPColocationFactorWeight: 0 } }) }
     })
     attacker.services.pubsub.subscribe(ANNOUNCE_TOPIC)
     await attacker.dial(nodes[0].libp2p.getMultiaddrs())

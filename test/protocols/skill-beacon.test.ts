@@ -33,7 +33,7 @@ describe('skill beacon', () => {
     const PREFIX = 'wmt-beacon'
     after(async () => { await destroyLanByPrefix(PREFIX) })
 
-    it('each host hears the other\'s skills', async function () {
+    it('each host hears the other\'s skills, and the goodbye of one that stops', async function () {
       const reason = netnsUnavailableReason()
       if (reason !== null) {
         console.log(`      skipped: ${reason}`)
@@ -44,7 +44,7 @@ describe('skill beacon', () => {
         const probe = fileURLToPath(new URL('../helpers/beacon-probe.ts', import.meta.url))
         const [a, b] = await Promise.all([
           lan.run(0, [process.execPath, probe, 'a', 'sys,camera', '1500'], 10_000),
-          lan.run(1, [process.execPath, probe, 'b', 'sys,dht', '1500'], 10_000)
+          lan.run(1, [process.execPath, probe, 'b', 'sys,dht', '2500'], 10_000)
         ])
         const lines = (out: string): any[] => out.trim().split('\n').map(l => JSON.parse(l))
         const heardBy = (out: string, name: string): any => lines(out).find(l => l.name === name)
@@ -52,6 +52,7 @@ describe('skill beacon', () => {
         expect(heardBy(a.stdout, 'b'), a.stderr).to.deep.include({ peerId: selfOf(b.stdout), skills: ['sys', 'dht'], digest: '00112233445566ff' })
         expect(heardBy(b.stdout, 'a'), b.stderr).to.deep.include({ peerId: selfOf(a.stdout), skills: ['sys', 'camera'] })
         expect(lines(a.stdout).some(l => l.name === 'a')).to.equal(false) // never hears itself
+        expect(lines(b.stdout).some(l => l.goodbye === selfOf(a.stdout)), b.stdout).to.equal(true)
       } finally {
         await lan.destroy()
       }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { nextSeq, openAnnouncement, sealAnnouncement } from './announcement.ts'
-import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS } from './constants.ts'
+import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, JOIN_ANSWER_DELAY_MS } from './constants.ts'
 import type { Announcement, RejectReason } from './announcement.ts'
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
 import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
@@ -51,6 +51,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   #soon?: NodeJS.Timeout
   #inFlight?: Promise<void>
   #again = false
+  #lastPublishedAt = 0
   #started = false
 
   constructor (components: AnnounceComponents, init: AnnounceInit) {
@@ -75,14 +76,12 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     pubsub.addEventListener('subscription-change', this.#onSubscriptionChange)
     pubsub.subscribe(this.#topic)
     this.#started = true
-    this.#timer = setInterval(() => { void this.announce() }, this.heartbeatMs)
-    this.#timer.unref()
     void this.announce()
   }
 
   async stop (): Promise<void> {
     this.#started = false
-    clearInterval(this.#timer)
+    clearTimeout(this.#timer)
     clearTimeout(this.#soon)
     const { pubsub } = this.#components
     pubsub.removeEventListener('message', this.#onMessage)
@@ -114,7 +113,8 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   async sayGoodbye (): Promise<void> {
     if (!this.#started) return
     this.#started = false
-    clearInterval(this.#timer)
+    clearTimeout(this.#timer)
+    clearTimeout(this.#soon)
     await this.#inFlight?.catch(() => {})
     let timeout: NodeJS.Timeout | undefined
     await Promise.race([
@@ -125,7 +125,8 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
 
   async #publish (state: Announcement['state']): Promise<void> {
     const { peerId, privateKey, pubsub } = this.#components
-    this.#seq = nextSeq(this.#seq, Date.now())
+    this.#lastPublishedAt = Date.now()
+    this.#seq = nextSeq(this.#seq, this.#lastPublishedAt)
     const announcement: Announcement = {
       v: 1,
       peerId: peerId.toString(),
@@ -133,6 +134,12 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
       state,
       heartbeatMs: this.heartbeatMs,
       ...this.#describe()
+    }
+    // The heartbeat is the longest silence: any announcement restarts its count.
+    clearTimeout(this.#timer)
+    if (state === 'up') {
+      this.#timer = setTimeout(() => { void this.announce() }, this.heartbeatMs)
+      this.#timer.unref()
     }
     try {
       await pubsub.publish(this.#topic, await sealAnnouncement(announcement, privateKey))
@@ -159,10 +166,18 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     if (announcement !== undefined) this.emit('announcement', announcement)
   }
 
-  /** A peer that just joined the topic learns of us now rather than at the next heartbeat. */
+  /**
+   * A peer that just joined the topic learns of us soon rather than at the next heartbeat. The
+   * announcement goes to the whole mesh, so joins are answered together, at most once per
+   * quarter heartbeat: a node meeting its neighbours one by one does not flood everyone.
+   */
   readonly #onSubscriptionChange = (evt: CustomEvent<SubscriptionChangeData>): void => {
     if (!evt.detail.subscriptions.some(s => s.subscribe && s.topic === this.#topic)) return
-    clearTimeout(this.#soon)
-    this.#soon = setTimeout(() => { void this.announce() }, 20)
+    if (this.#soon !== undefined || !this.#started) return
+    const wait = Math.max(JOIN_ANSWER_DELAY_MS, this.#lastPublishedAt + this.heartbeatMs / 4 - Date.now())
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined
+      void this.announce()
+    }, wait)
   }
 }

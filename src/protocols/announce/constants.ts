@@ -11,3 +11,5 @@ export const DEFAULT_HEARTBEAT_MS = 2_000
 /** Shortest and longest heartbeat a peer may claim. */
 export const MIN_HEARTBEAT_MS = 50
 export const MAX_HEARTBEAT_MS = 10 * 60_000
+/** A peer joining the topic is answered after this long, so that joins close together share one announcement. */
+export const JOIN_ANSWER_DELAY_MS = 20

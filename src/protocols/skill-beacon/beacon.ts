@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import multicastDns from 'multicast-dns'
-import { BEACON_SERVICE, MDNS_IP, MDNS_PORT, RECORD_TTL_S } from './constants.ts'
+import { BEACON_SERVICE, GOODBYE_TIMEOUT_MS, MDNS_IP, MDNS_PORT, RECORD_TTL_S } from './constants.ts'
 import { summaryFromTxt, summaryToTxt } from './summary.ts'
 import type { SkillSummary } from './summary.ts'
 import type { ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
@@ -19,6 +19,8 @@ export interface SkillBeaconComponents {
 
 export interface SkillBeaconEvents {
   summary: [SkillSummary]
+  /** A peer's beacon said goodbye (records with TTL 0): it is stopping. */
+  goodbye: [string]
 }
 
 /**
@@ -61,8 +63,14 @@ export class SkillBeacon extends EventEmitter<SkillBeaconEvents> implements Star
 
   async stop (): Promise<void> {
     const mdns = this.#mdns
-    this.#mdns = undefined
     if (mdns === undefined) return
+    // mDNS goodbye (RFC 6762 §10.1): the same records with TTL 0, so peers that know this
+    // node only from its summary drop it now rather than when it expires.
+    await new Promise<void>(resolve => {
+      const guard = setTimeout(resolve, GOODBYE_TIMEOUT_MS)
+      this.#respond(0, () => { clearTimeout(guard); resolve() })
+    })
+    this.#mdns = undefined
     mdns.removeAllListeners('query')
     mdns.removeAllListeners('response')
     await new Promise<void>(resolve => { mdns.destroy(() => { resolve() }) })
@@ -79,15 +87,18 @@ export class SkillBeacon extends EventEmitter<SkillBeaconEvents> implements Star
     return `${this.#components.peerId.toString()}.${this.#service}`
   }
 
-  #respond (): void {
-    if (this.#mdns === undefined || this.#summary === undefined) return
+  #respond (ttl = RECORD_TTL_S, sent?: () => void): void {
+    if (this.#mdns === undefined || this.#summary === undefined) {
+      sent?.()
+      return
+    }
     const instance = this.#instance()
     this.#mdns.respond({
       answers: [
-        { name: this.#service, type: 'PTR', class: 'IN', ttl: RECORD_TTL_S, data: instance },
-        { name: instance, type: 'TXT', class: 'IN', ttl: RECORD_TTL_S, data: summaryToTxt(this.#summary) }
+        { name: this.#service, type: 'PTR', class: 'IN', ttl, data: instance },
+        { name: instance, type: 'TXT', class: 'IN', ttl, data: summaryToTxt(this.#summary) }
       ]
-    })
+    }, () => sent?.())
   }
 
   readonly #onQuery = (packet: QueryPacket): void => {
@@ -102,7 +113,9 @@ export class SkillBeacon extends EventEmitter<SkillBeaconEvents> implements Star
       if (record.type !== 'TXT' || !record.name.endsWith(suffix) || record.name === this.#instance()) continue
       const data = Array.isArray(record.data) ? record.data : [record.data]
       const summary = summaryFromTxt(data)
-      if (summary !== undefined && `${summary.peerId}${suffix}` === record.name) this.emit('summary', summary)
+      if (summary === undefined || `${summary.peerId}${suffix}` !== record.name) continue
+      if (record.ttl === 0) this.emit('goodbye', summary.peerId)
+      else this.emit('summary', summary)
     }
   }
 }

@@ -6,3 +6,5 @@ export const MDNS_PORT = 5353
 export const RECORD_TTL_S = 120
 /** A TXT string longer than this is not sent (DNS character-string limit). */
 export const MAX_TXT_STRING = 255
+/** Stop waits this long at most for the goodbye to be sent. */
+export const GOODBYE_TIMEOUT_MS = 200
