@@ -12,6 +12,8 @@ import type { ConfiguredSkill } from '../../wasm/skills/skills-file.ts'
 
 /** A stop that takes longer than this is cut short (the goodbye and closes are all bounded). */
 const STOP_DEADLINE_MS = 1_800
+/** Signals closer together than this are one signal delivered twice. */
+const SAME_SIGNAL_MS = 300
 
 export interface StartFlags {
   name?: string
@@ -76,10 +78,15 @@ export async function start (flags: StartFlags): Promise<void> {
   ]
   process.stdout.write(out.join('\n') + '\n')
 
-  let stopping = false
+  let stoppingSince = 0
   const stop = (signal: string): void => {
-    if (stopping) process.exit(130)
-    stopping = true
+    if (stoppingSince !== 0) {
+      // A second Ctrl-C means "now". One that comes at once is the same Ctrl-C reaching us
+      // twice: from the terminal and forwarded by the Node 20 launcher (bin/wasmesh.js).
+      if (Date.now() - stoppingSince > SAME_SIGNAL_MS) process.exit(130)
+      return
+    }
+    stoppingSince = Date.now()
     process.stdout.write(`${signal}: stopping\n`)
     const deadline = setTimeout(() => {
       process.stderr.write('stop took too long; exiting\n')
