@@ -40,6 +40,16 @@ async function readSkills (file: string | undefined): Promise<ConfiguredSkill[]>
   return parseSkillsFile(text, `--skills ${file}`)
 }
 
+/**
+ * What a stop signal does, given how long ago (ms) the first one came. A second Ctrl-C means
+ * "now"; one that comes at once is the same Ctrl-C reaching us twice: from the terminal and
+ * forwarded by the Node 20 launcher (bin/wasmesh.js). Pure.
+ */
+export function onStopSignal (sinceFirstMs: number | undefined): 'stop' | 'ignore' | 'exit' {
+  if (sinceFirstMs === undefined) return 'stop'
+  return sinceFirstMs > SAME_SIGNAL_MS ? 'exit' : 'ignore'
+}
+
 export async function start (flags: StartFlags): Promise<void> {
   let http: { host: string, port: number }
   try {
@@ -78,14 +88,11 @@ export async function start (flags: StartFlags): Promise<void> {
   ]
   process.stdout.write(out.join('\n') + '\n')
 
-  let stoppingSince = 0
+  let stoppingSince: number | undefined
   const stop = (signal: string): void => {
-    if (stoppingSince !== 0) {
-      // A second Ctrl-C means "now". One that comes at once is the same Ctrl-C reaching us
-      // twice: from the terminal and forwarded by the Node 20 launcher (bin/wasmesh.js).
-      if (Date.now() - stoppingSince > SAME_SIGNAL_MS) process.exit(130)
-      return
-    }
+    const action = onStopSignal(stoppingSince === undefined ? undefined : Date.now() - stoppingSince)
+    if (action === 'exit') process.exit(130)
+    if (action === 'ignore') return
     stoppingSince = Date.now()
     process.stdout.write(`${signal}: stopping\n`)
     const deadline = setTimeout(() => {
