@@ -116,7 +116,7 @@ function shuffle<T> (items: T[]): T[] {
 const IDLE_LOAD: Load = { cpu: 0, freeMem: 0, instances: 0 }
 
 /** Parts of a simulated node on `lan`: memory transport, plaintext, fresh key, no mDNS, no connection pings. */
-export async function memoryParts (lan: MemoryLan, opts: { load?: () => Load } = {}): Promise<NodeParts> {
+export async function memoryParts (lan: MemoryLan, opts: { load?: () => Load, connectionProtector?: NodeParts['connectionProtector'] } = {}): Promise<NodeParts> {
   return {
     privateKey: await generateKeyPair('Ed25519'),
     transports: [memory()],
@@ -125,6 +125,7 @@ export async function memoryParts (lan: MemoryLan, opts: { load?: () => Load } =
     skillBeacon: false,
     // One process: encryption would only cost CPU (half the dial time, FIELD-NOTES.md).
     connectionEncrypters: [plaintext()],
+    connectionProtector: opts.connectionProtector,
     load: opts.load ?? (() => IDLE_LOAD),
     connectionMonitor: false,
     processMetrics: false
