@@ -4,6 +4,7 @@
 // still common on devices), it re-runs itself on the Node 24 that `npm install` brought
 // (the npm package `node`). Plain JavaScript, so that any Node can read it.
 import { spawn } from 'node:child_process'
+import { constants } from 'node:os'
 import module, { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -27,6 +28,7 @@ if (process.features.typescript) {
     process.on(signal, () => { child.kill(signal) })
   }
   child.on('exit', (code, signal) => {
-    process.exitCode = code ?? (signal === null ? 1 : 128)
+    // As a shell reports it: a child killed by a signal exits 128 + its number.
+    process.exitCode = code ?? (signal === null ? 1 : 128 + (constants.signals[signal] ?? 0))
   })
 }

@@ -6,7 +6,8 @@ import { ping } from '@libp2p/ping'
 import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { WasmeshError } from '../errors.ts'
-import { announce } from '../protocols/announce/index.ts'
+import { NODE_NAME } from '../protocols/announce/node-name.ts'
+import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, DEFAULT_MISSED_HEARTBEATS, announce } from '../protocols/announce/index.ts'
 import { skillBeacon } from '../protocols/skill-beacon/index.ts'
 import { skillsDigest } from '../wasm/skills/descriptor.ts'
 import { skillDescriptors } from '../wasm/skills/skills-file.ts'
@@ -16,7 +17,7 @@ import { NodeMetrics } from './metrics.ts'
 import { PeerTable } from './peer-table.ts'
 import { startHttpApi } from './http/server.ts'
 import type { NodeParts } from './parts.ts'
-import type { AnnounceService } from '../protocols/announce/index.ts'
+import type { AnnounceService, AnnouncementContent } from '../protocols/announce/index.ts'
 import type { SkillBeacon, SkillSummary } from '../protocols/skill-beacon/index.ts'
 import type { SkillDescriptor } from '../wasm/skills/descriptor.ts'
 import type { ConfiguredSkill } from '../wasm/skills/skills-file.ts'
@@ -43,10 +44,15 @@ export interface NodeOptions {
 }
 
 export const NODE_DEFAULTS = {
-  heartbeatMs: 2_000,
-  missedHeartbeats: 3,
-  dialFallbackMs: 300
+  heartbeatMs: DEFAULT_HEARTBEAT_MS,
+  missedHeartbeats: DEFAULT_MISSED_HEARTBEATS,
+  dialFallbackMs: 300,
+  /** Largest gossip message accepted at all (announcements are checked against their own, lower limit). */
+  maxGossipBytes: 256 * 1024
 } as const
+
+/** The gossip topics wasmesh uses; messages on any other topic are refused. */
+const TOPICS = [ANNOUNCE_TOPIC]
 
 export type NodeServices = {
   identify: Identify
@@ -68,9 +74,9 @@ export class WasmeshNode {
   readonly metrics: NodeMetrics
   #skills: SkillDescriptor[]
   #http?: HttpApi
-  #httpUrl: string | null = null
   #startedAt = 0
   #sweeper?: NodeJS.Timeout
+  #announcedAddrs = ''
   readonly #dialer: PeerDialer
   readonly #opts: NodeOptions
 
@@ -91,7 +97,8 @@ export class WasmeshNode {
 
   static async create (opts: NodeOptions): Promise<WasmeshNode> {
     const { parts } = opts
-    const name = opts.name ?? hostname()
+    const name = opts.name ?? hostname().slice(0, 64)
+    if (!NODE_NAME.test(name)) throw new WasmeshError('bad-request', `name: "${name}" must be 1 to 64 characters, none of them control characters`, { field: 'name' })
     const skills = skillDescriptors(opts.skills ?? [])
     let node: WasmeshNode | undefined
     const services: Record<string, (components: any) => unknown> = {
@@ -108,6 +115,8 @@ export class WasmeshNode {
         // for every copy (half the CPU of a converging mesh, measured).
         globalSignaturePolicy: 'StrictNoSign',
         idontwantMinDataSize: 16 * 1024,
+        maxInboundDataLength: NODE_DEFAULTS.maxGossipBytes,
+        allowedTopics: TOPICS,
         // Recognise copies of a message before checking its signature: most of what a node
         // receives in a dense mesh is copies, and the signature check is the costly part.
         fastMsgIdFn: fastMessageId
@@ -150,8 +159,11 @@ export class WasmeshNode {
     return this.#skills
   }
 
+  /** Where peers reach this node's HTTP API; worked out afresh, as addresses come and go (DHCP). */
   get httpUrl (): string | null {
-    return this.#httpUrl
+    const http = this.#opts.http
+    if (http === undefined || http === false || this.#http === undefined) return null
+    return advertisedHttpUrl(http.host, this.#http.port, networkInterfaces())
   }
 
   get uptimeMs (): number {
@@ -166,7 +178,6 @@ export class WasmeshNode {
     const http = this.#opts.http
     if (http !== undefined && http !== false) {
       this.#http = await startHttpApi(this, http)
-      this.#httpUrl = advertisedHttpUrl(http.host, this.#http.port, networkInterfaces())
     }
     try {
       await this.libp2p.start()
@@ -179,7 +190,7 @@ export class WasmeshNode {
     const sweepMs = Math.max(50, Math.min(500, (this.#opts.heartbeatMs ?? NODE_DEFAULTS.heartbeatMs) / 4))
     this.#sweeper = setInterval(() => this.peers.expire(), sweepMs)
     this.#sweeper.unref()
-    this.libp2p.services.beacon?.publish(this.#summary())
+    this.libp2p.services.beacon?.publish(this.#summary(this.httpUrl))
   }
 
   /** Says goodbye to the mesh, then stops serving. */
@@ -195,16 +206,19 @@ export class WasmeshNode {
   /** Replaces the configured skills and tells the mesh at once. */
   async setSkills (configured: ConfiguredSkill[]): Promise<void> {
     this.#skills = skillDescriptors(configured)
-    this.libp2p.services.beacon?.publish(this.#summary())
     await this.libp2p.services.announce.announce()
   }
 
-  #describe (): { name: string, http: string | null, addrs: string[], skills: SkillDescriptor[], load: ReturnType<NodeParts['load']> } {
-    return { name: this.name, http: this.#httpUrl, addrs: this.addrs.slice(0, 32), skills: this.#skills, load: this.#opts.parts.load() }
+  /** What the next announcement says; the LAN summary follows it (sent only when it changed). */
+  #describe (): AnnouncementContent {
+    const content = { name: this.name, http: this.httpUrl, addrs: this.addrs.slice(0, 32), skills: this.#skills, load: this.#opts.parts.load() }
+    this.#announcedAddrs = content.addrs.join(' ')
+    this.libp2p.services.beacon?.publish(this.#summary(content.http))
+    return content
   }
 
-  #summary (): SkillSummary {
-    return { peerId: this.peerId, name: this.name, skills: this.#skills.map(s => s.name), digest: skillsDigest(this.#skills), http: this.#httpUrl }
+  #summary (http: string | null): SkillSummary {
+    return { peerId: this.peerId, name: this.name, skills: this.#skills.map(s => s.name), digest: skillsDigest(this.#skills), http }
   }
 
   #wire (): void {
@@ -218,6 +232,10 @@ export class WasmeshNode {
     beacon?.on('goodbye', (peerId) => { this.peers.applySummaryGoodbye(peerId) })
     this.libp2p.addEventListener('peer:discovery', (evt) => { this.#dialer.discovered(evt.detail) })
     this.libp2p.addEventListener('peer:disconnect', (evt) => { this.peers.markDisconnected(evt.detail.toString()) })
+    // New or lost listen addresses are a change peers must hear of (the event fires for much else).
+    this.libp2p.addEventListener('self:peer:update', () => {
+      if (this.addrs.slice(0, 32).join(' ') !== this.#announcedAddrs) void announce.announce()
+    })
     this.peers.on('join', () => this.metrics.peerEvents.inc({ event: 'join' }))
     this.peers.on('change', () => this.metrics.peerEvents.inc({ event: 'change' }))
     this.peers.on('leave', () => this.metrics.peerEvents.inc({ event: 'leave' }))

@@ -49,7 +49,8 @@ export async function lanParts (opts: LanPartsOptions): Promise<NodeParts> {
     transports: [tcp()],
     listen: opts.listen !== undefined && opts.listen.length > 0 ? opts.listen : DEFAULT_LISTEN,
     peerDiscovery: [mdns({ interval: opts.mdnsIntervalMs ?? 10_000 })],
-    skillBeacon: {},
+    // The beacon is unauthenticated and in clear: a private mesh does not tell the LAN about itself.
+    skillBeacon: opts.connectionProtector === undefined ? {} : false,
     connectionEncrypters: [noise()],
     connectionProtector: opts.connectionProtector,
     load: opts.load,

@@ -37,7 +37,9 @@ export class PeerDialer {
     this.#pending.clear()
   }
 
+  /** Connected, or a dial (ours, or one libp2p started for another reason) is under way. */
   #connected (peer: PeerInfo): boolean {
-    return this.#libp2p.getConnections(peer.id).length > 0
+    return this.#libp2p.getConnections(peer.id).length > 0 ||
+      this.#libp2p.getDialQueue().some(dial => dial.peerId?.equals(peer.id) === true)
   }
 }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_MISSED_HEARTBEATS } from '../protocols/announce/constants.ts'
 import { catalogDescriptor } from '../wasm/skills/catalog.ts'
 import { skillsDigest } from '../wasm/skills/descriptor.ts'
 import type { Announcement, Load } from '../protocols/announce/announcement.ts'
@@ -34,21 +35,37 @@ export interface PeerTableEvents {
 export interface PeerTableOptions {
   /** This node's own peer id: its own announcements are not entered. */
   self: string
-  /** Heartbeats a peer may miss before it is dropped. */
+  /** Heartbeats a peer may miss before it is dropped (default 3). */
   missedHeartbeats?: number
-  /** Heartbeat assumed for peers known from mDNS only. */
+  /** Heartbeat assumed for peers known from mDNS only (default 2 s). */
   defaultHeartbeatMs?: number
+  /** Most peers the table holds; newcomers beyond it are ignored (default 1024). */
+  maxPeers?: number
+  /** Most of those known from an (unsigned) mDNS summary only (default 256). */
+  maxSummaryPeers?: number
   now?: () => number
 }
+
+export const PEER_TABLE_DEFAULTS = {
+  missedHeartbeats: DEFAULT_MISSED_HEARTBEATS,
+  defaultHeartbeatMs: DEFAULT_HEARTBEAT_MS,
+  maxPeers: 1024,
+  maxSummaryPeers: 256,
+  /** How long the last sequence number of a departed peer is remembered, against replays. */
+  tombstoneMs: 10 * 60_000,
+  /** Most departed peers remembered. */
+  maxTombstones: 4096
+} as const
 
 export type Decision = 'join' | 'change' | 'refresh' | 'leave' | 'stale'
 
 /**
- * What an announcement does to the table, given what it holds of that peer and the sequence
- * number of the peer's last goodbye (if any). Pure: the table and tests share it.
+ * What an announcement does to the table, given what it holds of that peer and, if the peer
+ * left or expired lately, the last sequence number it had (so a replayed old announcement
+ * cannot bring it back). Pure: the table and tests share it.
  */
-export function decideAnnouncement (known: PeerEntry | undefined, goodbyeSeq: number | undefined, ann: Announcement): Decision {
-  if (goodbyeSeq !== undefined && ann.seq <= goodbyeSeq) return 'stale'
+export function decideAnnouncement (known: PeerEntry | undefined, lastSeqOfDeparted: number | undefined, ann: Announcement): Decision {
+  if (lastSeqOfDeparted !== undefined && ann.seq <= lastSeqOfDeparted) return 'stale'
   if (known !== undefined && known.source === 'gossip' && ann.seq <= known.seq) return 'stale'
   if (ann.state === 'leaving') return known === undefined ? 'stale' : 'leave'
   if (known === undefined) return 'join'
@@ -71,18 +88,22 @@ function describesSamePeer (a: Pick<PeerEntry, 'name' | 'http' | 'addrs' | 'dige
  */
 export class PeerTable extends EventEmitter<PeerTableEvents> {
   readonly #peers = new Map<string, PeerEntry>()
-  /** peer id -> seq of its goodbye, kept until a later announcement replaces it. */
-  readonly #goodbyes = new Map<string, { seq: number, untilMs: number }>()
+  /** Departed peer id -> its last seq, for a while (insertion order = age, for eviction). */
+  readonly #tombstones = new Map<string, { seq: number, untilMs: number }>()
   readonly #self: string
   readonly #missed: number
   readonly #defaultHeartbeatMs: number
+  readonly #maxPeers: number
+  readonly #maxSummaryPeers: number
   readonly #now: () => number
 
   constructor (opts: PeerTableOptions) {
     super()
     this.#self = opts.self
-    this.#missed = opts.missedHeartbeats ?? 3
-    this.#defaultHeartbeatMs = opts.defaultHeartbeatMs ?? 2_000
+    this.#missed = opts.missedHeartbeats ?? PEER_TABLE_DEFAULTS.missedHeartbeats
+    this.#defaultHeartbeatMs = opts.defaultHeartbeatMs ?? PEER_TABLE_DEFAULTS.defaultHeartbeatMs
+    this.#maxPeers = opts.maxPeers ?? PEER_TABLE_DEFAULTS.maxPeers
+    this.#maxSummaryPeers = opts.maxSummaryPeers ?? PEER_TABLE_DEFAULTS.maxSummaryPeers
     this.#now = opts.now ?? Date.now
   }
 
@@ -102,16 +123,16 @@ export class PeerTable extends EventEmitter<PeerTableEvents> {
     if (ann.peerId === this.#self) return 'stale'
     const now = this.#now()
     const known = this.#peers.get(ann.peerId)
-    const decision = decideAnnouncement(known, this.#goodbyes.get(ann.peerId)?.seq, ann)
+    const decision = decideAnnouncement(known, this.#tombstones.get(ann.peerId)?.seq, ann)
     switch (decision) {
       case 'stale':
         return decision
       case 'leave':
-        this.#goodbyes.set(ann.peerId, { seq: ann.seq, untilMs: now + this.#silenceMs(ann.heartbeatMs) * 2 })
-        this.#remove(ann.peerId, 'left')
+        this.#remove(ann.peerId, 'left', ann.seq)
         return decision
       default: {
-        this.#goodbyes.delete(ann.peerId)
+        if (decision === 'join' && this.#peers.size >= this.#maxPeers) return 'stale'
+        this.#tombstones.delete(ann.peerId)
         const entry: PeerEntry = {
           ...entryFields(ann),
           peerId: ann.peerId,
@@ -137,9 +158,10 @@ export class PeerTable extends EventEmitter<PeerTableEvents> {
    * what a signed announcement said.
    */
   applySummary (summary: SkillSummary): Decision {
-    if (summary.peerId === this.#self || this.#goodbyes.has(summary.peerId)) return 'stale'
+    if (summary.peerId === this.#self || this.#tombstones.has(summary.peerId)) return 'stale'
     const known = this.#peers.get(summary.peerId)
     if (known?.source === 'gossip') return 'stale'
+    if (known === undefined && (this.#peers.size >= this.#maxPeers || this.#summaryOnly() >= this.#maxSummaryPeers)) return 'stale'
     const now = this.#now()
     const skills = summary.skills.map(catalogDescriptor).filter(d => d !== undefined)
     const entry: PeerEntry = {
@@ -171,7 +193,7 @@ export class PeerTable extends EventEmitter<PeerTableEvents> {
    * itself brought (a peer known from its summary); a signed announcement outweighs it.
    */
   applySummaryGoodbye (peerId: string): void {
-    if (this.#peers.get(peerId)?.source === 'mdns') this.#remove(peerId, 'left')
+    if (this.#peers.get(peerId)?.source === 'mdns') this.#remove(peerId, 'left', 0)
   }
 
   /**
@@ -188,24 +210,41 @@ export class PeerTable extends EventEmitter<PeerTableEvents> {
   expire (): PeerEntry[] {
     const now = this.#now()
     const gone = [...this.#peers.values()].filter(e => e.deadlineMs < now)
-    for (const e of gone) this.#remove(e.peerId, 'expired')
-    for (const [id, g] of this.#goodbyes) if (g.untilMs < now) this.#goodbyes.delete(id)
+    for (const e of gone) this.#remove(e.peerId, 'expired', e.seq)
+    for (const [id, t] of this.#tombstones) {
+      if (t.untilMs >= now) break // oldest first: the rest are younger
+      this.#tombstones.delete(id)
+    }
     return gone
   }
 
   clear (): void {
     this.#peers.clear()
-    this.#goodbyes.clear()
+    this.#tombstones.clear()
+  }
+
+  #summaryOnly (): number {
+    let n = 0
+    for (const e of this.#peers.values()) if (e.source === 'mdns') n++
+    return n
   }
 
   #silenceMs (heartbeatMs: number): number {
     return heartbeatMs * (this.#missed + 0.5)
   }
 
-  #remove (peerId: string, reason: LeaveReason): void {
+  /** Drops a peer, remembering its last sequence number for a while (0 = nothing signed to remember). */
+  #remove (peerId: string, reason: LeaveReason, lastSeq: number): void {
     const entry = this.#peers.get(peerId)
     if (entry === undefined) return
     this.#peers.delete(peerId)
+    if (lastSeq > 0) {
+      this.#tombstones.delete(peerId)
+      this.#tombstones.set(peerId, { seq: lastSeq, untilMs: this.#now() + PEER_TABLE_DEFAULTS.tombstoneMs })
+      if (this.#tombstones.size > PEER_TABLE_DEFAULTS.maxTombstones) {
+        this.#tombstones.delete(this.#tombstones.keys().next().value as string)
+      }
+    }
     this.emit('leave', entry, reason)
   }
 }

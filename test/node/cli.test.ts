@@ -54,6 +54,7 @@ describe('wasmesh CLI', () => {
     expectUsageError(await wasmesh(['start', '--http', '127.0.0.1:99999']), /--http/)
     expectUsageError(await wasmesh(['start', '--listen', '/nonsense/1']), /--listen \/nonsense\/1: not a multiaddr/)
     expectUsageError(await wasmesh(['start', '--heartbeat-ms', '-5']), /--heartbeat-ms/)
+    expectUsageError(await wasmesh(['start', '--data', join(dir, 'long-name'), '--name', 'x'.repeat(65)]), /name: "x+" must be 1 to 64 characters/)
   })
 
   it('refuses a bad skills file with exit code 2, naming the problem, before starting anything', async () => {

@@ -49,15 +49,25 @@ describe('in-process mesh (memory transport)', function () {
     await waitFor(() => nodes.every(n => n.peers.get(gone.peerId) === undefined), 2_000, 'the stopped node to leave every table')
   })
 
-  it('a node that vanishes without a word expires from every table', async () => {
+  it('a node that falls silent expires from every table after 3 missed heartbeats, not before', async () => {
     ({ nodes } = await startMemoryMesh(5, { heartbeatMs: 300 }))
     await waitFor(() => nodes.every(n => n.peers.size === 4), 5_000, 'full mesh')
-    const gone = nodes.pop() as WasmeshNode
+    const silent = nodes[4]
     const leaves: string[] = []
-    for (const n of nodes) n.peers.on('leave', (e, why) => { if (e.peerId === gone.peerId) leaves.push(why) })
-    await gone.libp2p.stop() // no goodbye: as if unplugged
-    const ms = await waitFor(() => nodes.every(n => n.peers.get(gone.peerId) === undefined), 3_000, 'the vanished node to expire')
+    for (const n of nodes) n.peers.on('leave', (e, why) => { if (e.peerId === silent.peerId) leaves.push(why) })
+    await silent.libp2p.services.announce.stop() // still connected, no longer announcing
+    const t0 = Date.now()
+    await waitFor(() => nodes.slice(0, 4).every(n => n.peers.get(silent.peerId) === undefined), 3_000, 'the silent node to expire')
+    expect(Date.now() - t0).to.be.at.least(300 * 2) // it had up to 3.5 heartbeats since last heard
     expect(leaves).to.deep.equal(['expired', 'expired', 'expired', 'expired'])
-    expect(ms).to.be.below(3_000)
+  })
+
+  it('a node that vanishes (connections gone, no goodbye) expires within two heartbeats', async () => {
+    ({ nodes } = await startMemoryMesh(5, { heartbeatMs: 1_000 }))
+    await waitFor(() => nodes.every(n => n.peers.size === 4), 5_000, 'full mesh')
+    const gone = nodes[4]
+    await gone.libp2p.stop() // no goodbye: as if unplugged
+    // Far sooner than 3 missed heartbeats (3.5 s): its closed connections told.
+    await waitFor(() => nodes.slice(0, 4).every(n => n.peers.get(gone.peerId) === undefined), 1_900, 'the vanished node to expire')
   })
 })

@@ -4,6 +4,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { WasmeshError } from '../../errors.ts'
 import { parseSkillsFile } from '../../wasm/skills/skills-file.ts'
 import { parseHostPort } from '../http-url.ts'
+import { lockDataDir } from '../data-dir-lock.ts'
 import { systemLoad } from '../load.ts'
 import { meshKeyProtector } from '../mesh-key.ts'
 import { WasmeshNode } from '../node.ts'
@@ -67,7 +68,36 @@ export async function start (flags: StartFlags): Promise<void> {
   const skills = await readSkills(flags.skills)
   const connectionProtector = flags.meshKey === undefined ? undefined : await meshKeyProtector(flags.meshKey)
   const dataDir = resolve(flags.data)
-  let node: WasmeshNode
+  // Signals are handled from here on: one that comes while the node starts stops it once started.
+  let node: WasmeshNode | undefined
+  let started = false
+  let stoppingSince: number | undefined
+  const stopNow = (): void => {
+    const deadline = setTimeout(() => {
+      process.stderr.write('stop took too long; exiting\n')
+      process.exit(1)
+    }, STOP_DEADLINE_MS)
+    const stopping = node === undefined ? Promise.resolve() : node.stop()
+    stopping.then(() => {
+      clearTimeout(deadline)
+      process.stdout.write('stopped\n')
+      process.exit(0)
+    }, (err: Error) => {
+      process.stderr.write(`error while stopping: ${err.message}\n`)
+      process.exit(1)
+    })
+  }
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const action = onStopSignal(stoppingSince === undefined ? undefined : Date.now() - stoppingSince)
+    if (action === 'exit') process.exit(130)
+    if (action === 'ignore') return
+    stoppingSince = Date.now()
+    process.stdout.write(`${signal}: stopping\n`)
+    if (started) stopNow()
+  }
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal)
+
+  process.on('exit', await lockDataDir(dataDir))
   try {
     const parts = await lanParts({ dataDir, listen: flags.listen, load: systemLoad(), connectionProtector })
     node = await WasmeshNode.create({ name: flags.name, skills, http, heartbeatMs: flags.heartbeatMs, parts })
@@ -77,6 +107,7 @@ export async function start (flags: StartFlags): Promise<void> {
     throw bad(`cannot build the node: ${(err as Error).message}`)
   }
   await node.start()
+  started = true
 
   const out = [
     `wasmesh node "${node.name}" started`,
@@ -87,27 +118,5 @@ export async function start (flags: StartFlags): Promise<void> {
     `data     ${dataDir}`
   ]
   process.stdout.write(out.join('\n') + '\n')
-
-  let stoppingSince: number | undefined
-  const stop = (signal: string): void => {
-    const action = onStopSignal(stoppingSince === undefined ? undefined : Date.now() - stoppingSince)
-    if (action === 'exit') process.exit(130)
-    if (action === 'ignore') return
-    stoppingSince = Date.now()
-    process.stdout.write(`${signal}: stopping\n`)
-    const deadline = setTimeout(() => {
-      process.stderr.write('stop took too long; exiting\n')
-      process.exit(1)
-    }, STOP_DEADLINE_MS)
-    node.stop().then(() => {
-      clearTimeout(deadline)
-      process.stdout.write('stopped\n')
-      process.exit(0)
-    }, (err: Error) => {
-      process.stderr.write(`error while stopping: ${err.message}\n`)
-      process.exit(1)
-    })
-  }
-  process.on('SIGINT', () => { stop('SIGINT') })
-  process.on('SIGTERM', () => { stop('SIGTERM') })
+  if (stoppingSince !== undefined) stopNow()
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { nextSeq, openAnnouncement, sealAnnouncement } from './announcement.ts'
+import { announcementSchema, nextSeq, openAnnouncement, sealAnnouncement } from './announcement.ts'
 import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, JOIN_ANSWER_DELAY_MS } from './constants.ts'
 import type { Announcement, RejectReason } from './announcement.ts'
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
@@ -141,6 +141,12 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
       this.#timer = setTimeout(() => { void this.announce() }, this.heartbeatMs)
       this.#timer.unref()
     }
+    const own = announcementSchema.safeParse(announcement)
+    if (!own.success) {
+      // Peers would drop it as malformed: say so here rather than be silently invisible.
+      this.#log.error('not publishing an announcement peers would refuse: %s', own.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; '))
+      return
+    }
     try {
       await pubsub.publish(this.#topic, await sealAnnouncement(announcement, privateKey))
     } catch (err) {
@@ -148,11 +154,10 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     }
   }
 
-  readonly #validate = async (_from: PeerId, msg: Message): Promise<TopicValidatorResult> => {
-    const publisher = msg.type === 'signed' ? msg.from.toString() : undefined
-    const opened = await openAnnouncement(msg.data, publisher)
+  readonly #validate = async (_propagatedBy: PeerId, msg: Message): Promise<TopicValidatorResult> => {
+    const opened = await openAnnouncement(msg.data)
     if (!opened.ok) {
-      this.#log('dropped announcement from %s: %s (%s)', publisher, opened.reason, opened.detail)
+      this.#log('dropped announcement: %s (%s)', opened.reason, opened.detail)
       this.emit('rejected', opened.reason, opened.detail)
       return TopicValidatorResult.Reject
     }

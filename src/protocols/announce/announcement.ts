@@ -2,6 +2,7 @@ import { RecordEnvelope } from '@libp2p/peer-record'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { skillDescriptorSchema } from '../../wasm/skills/descriptor.ts'
+import { NODE_NAME } from './node-name.ts'
 import { ANNOUNCE_DOMAIN, ANNOUNCE_PAYLOAD_TYPE, MAX_ANNOUNCEMENT_BYTES, MAX_HEARTBEAT_MS, MIN_HEARTBEAT_MS } from './constants.ts'
 import type { PrivateKey, Record as Libp2pRecord } from '@libp2p/interface'
 
@@ -12,14 +13,14 @@ import type { PrivateKey, Record as Libp2pRecord } from '@libp2p/interface'
 export const announcementSchema = z.object({
   v: z.literal(1),
   peerId: z.string().min(1).max(128),
-  name: z.string().max(64),
+  name: z.string().regex(NODE_NAME, 'printable, at most 64 characters'),
   /** Strictly increasing per node, across restarts: the newest announcement wins. */
   seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   /** `leaving` is a node's goodbye: peers drop it at once instead of waiting for it to go silent. */
   state: z.enum(['up', 'leaving']),
   heartbeatMs: z.number().int().min(MIN_HEARTBEAT_MS).max(MAX_HEARTBEAT_MS),
-  http: z.string().max(256).nullable(),
-  addrs: z.array(z.string().max(256)).max(32),
+  http: z.string().max(256).regex(/^https?:\/\/[^\s/]+\/?$/, 'an http(s) URL of a host').nullable(),
+  addrs: z.array(z.string().max(256).regex(/^\/\S+$/, 'a multiaddr')).max(32),
   skills: z.array(skillDescriptorSchema).max(64),
   load: z.object({
     cpu: z.number().min(0).max(1),
@@ -61,9 +62,9 @@ export async function sealAnnouncement (announcement: Announcement, privateKey: 
 
 /**
  * Checks and decodes received bytes: size, envelope, signature, schema, and that the signer is
- * the peer the announcement speaks for (and, when known, the peer that published it).
+ * the peer the announcement speaks for.
  */
-export async function openAnnouncement (bytes: Uint8Array, publishedBy?: string): Promise<OpenResult> {
+export async function openAnnouncement (bytes: Uint8Array): Promise<OpenResult> {
   if (bytes.byteLength > MAX_ANNOUNCEMENT_BYTES) {
     return { ok: false, reason: 'oversized', detail: `${bytes.byteLength} bytes > ${MAX_ANNOUNCEMENT_BYTES}` }
   }
@@ -96,9 +97,6 @@ export async function openAnnouncement (bytes: Uint8Array, publishedBy?: string)
   const signer = peerIdFromPublicKey(envelope.publicKey).toString()
   if (signer !== parsed.data.peerId) {
     return { ok: false, reason: 'forged', detail: `signed by ${signer} but speaks for ${parsed.data.peerId}` }
-  }
-  if (publishedBy !== undefined && publishedBy !== signer) {
-    return { ok: false, reason: 'forged', detail: `published by ${publishedBy} but signed by ${signer}` }
   }
   return { ok: true, announcement: parsed.data }
 }

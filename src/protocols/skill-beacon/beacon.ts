@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import multicastDns from 'multicast-dns'
-import { BEACON_SERVICE, GOODBYE_TIMEOUT_MS, MDNS_IP, MDNS_PORT, RECORD_TTL_S } from './constants.ts'
+import { BEACON_SERVICE, GOODBYE_TIMEOUT_MS, MAX_RECORDS_PER_PACKET, MDNS_IP, MDNS_PORT, MIN_ANSWER_INTERVAL_MS, RECORD_TTL_S } from './constants.ts'
 import { summaryFromTxt, summaryToTxt } from './summary.ts'
 import type { SkillSummary } from './summary.ts'
 import type { ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
@@ -37,6 +37,8 @@ export class SkillBeacon extends EventEmitter<SkillBeaconEvents> implements Star
   readonly #log: Logger
   #mdns?: MulticastDNS
   #summary?: SkillSummary
+  #answerTimer?: NodeJS.Timeout
+  #lastAnswerAt = 0
 
   constructor (components: SkillBeaconComponents, init: SkillBeaconInit = {}) {
     super()
@@ -64,6 +66,8 @@ export class SkillBeacon extends EventEmitter<SkillBeaconEvents> implements Star
   async stop (): Promise<void> {
     const mdns = this.#mdns
     if (mdns === undefined) return
+    clearTimeout(this.#answerTimer)
+    this.#answerTimer = undefined
     // mDNS goodbye (RFC 6762 §10.1): the same records with TTL 0, so peers that know this
     // node only from its summary drop it now rather than when it expires.
     await new Promise<void>(resolve => {
@@ -101,15 +105,22 @@ export class SkillBeacon extends EventEmitter<SkillBeaconEvents> implements Star
     }, () => sent?.())
   }
 
+  /** Answers queries at most every MIN_ANSWER_INTERVAL_MS, however many arrive. */
   readonly #onQuery = (packet: QueryPacket): void => {
-    if (packet.questions.some(q => q.name === this.#service && (q.type === 'PTR' || (q.type as string) === 'ANY'))) {
+    if (!packet.questions.some(q => q.name === this.#service && (q.type === 'PTR' || (q.type as string) === 'ANY'))) return
+    if (this.#answerTimer !== undefined) return
+    const wait = Math.max(0, this.#lastAnswerAt + MIN_ANSWER_INTERVAL_MS - Date.now())
+    this.#answerTimer = setTimeout(() => {
+      this.#answerTimer = undefined
+      this.#lastAnswerAt = Date.now()
       this.#respond()
-    }
+    }, wait)
   }
 
   readonly #onResponse = (packet: ResponsePacket): void => {
     const suffix = `.${this.#service}`
-    for (const record of [...packet.answers, ...(packet.additionals ?? [])]) {
+    const records = [...packet.answers, ...(packet.additionals ?? [])].slice(0, MAX_RECORDS_PER_PACKET)
+    for (const record of records) {
       if (record.type !== 'TXT' || !record.name.endsWith(suffix) || record.name === this.#instance()) continue
       const data = Array.isArray(record.data) ? record.data : [record.data]
       const summary = summaryFromTxt(data)

@@ -8,3 +8,7 @@ export const RECORD_TTL_S = 120
 export const MAX_TXT_STRING = 255
 /** Stop waits this long at most for the goodbye to be sent. */
 export const GOODBYE_TIMEOUT_MS = 200
+/** Queries are answered at most this often (RFC 6762 asks 1 s; nodes starting together would wait that long to learn skills). */
+export const MIN_ANSWER_INTERVAL_MS = 250
+/** Records read from one received packet, at most. */
+export const MAX_RECORDS_PER_PACKET = 32
