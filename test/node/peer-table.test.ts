@@ -140,6 +140,28 @@ describe('peer table', () => {
     expect(events).to.deep.equal(['join a', 'join b', 'leave a left'])
   })
 
+  it('does not let a replayed announcement bring back a peer that expired', () => {
+    const { table, clock } = tableWithClock()
+    table.applyAnnouncement(ann({ seq: 5 }))
+    clock.now += 10_000
+    table.expire()
+    expect(table.applyAnnouncement(ann({ seq: 5 }))).to.equal('stale')
+    expect(table.applyAnnouncement(ann({ seq: 4 }))).to.equal('stale')
+    expect(table.applyAnnouncement(ann({ seq: 6 }))).to.equal('join')
+  })
+
+  it('holds at most maxPeers, and fewer from unsigned summaries', () => {
+    const table = new PeerTable({ self: SELF, maxPeers: 2, maxSummaryPeers: 1 })
+    const id = (c: string): string => A.slice(0, -4) + c.repeat(4)
+    expect(table.applySummary({ peerId: id('B'), name: 'b', skills: ['sys'], digest: '0123456789abcdef', http: null })).to.equal('join')
+    expect(table.applySummary({ peerId: id('C'), name: 'c', skills: ['sys'], digest: '0123456789abcdef', http: null })).to.equal('stale')
+    expect(table.applyAnnouncement(ann({ peerId: id('D'), name: 'd' }))).to.equal('join')
+    expect(table.applyAnnouncement(ann({ peerId: id('E'), name: 'e' }))).to.equal('stale')
+    expect(table.size).to.equal(2)
+    // A peer already listed is still updated when the table is full.
+    expect(table.applyAnnouncement(ann({ peerId: id('D'), name: 'd2', seq: 11 }))).to.equal('change')
+  })
+
   it('never enters itself', () => {
     const { table } = tableWithClock()
     expect(table.applyAnnouncement(ann({ peerId: SELF }))).to.equal('stale')
