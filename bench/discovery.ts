@@ -21,7 +21,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { startPoller, Watched } from '../test/helpers/peers-poller.ts'
 import type { ChildProcess } from 'node:child_process'
+import type { PeerSeen, PollStats } from '../test/helpers/peers-poller.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const NODE_BIN = join(ROOT, 'node_modules', '.bin', 'node')
@@ -128,81 +130,6 @@ function runMemoryChild (n: number): Promise<MemoryResult> {
 // ---------------------------------------------------------------------------
 // (a) processes on a netns LAN
 
-/** CommonJS for `node -e` in a namespace; argv[1] = URL, argv[2] = period (ms). Prints a line per change. */
-const POLLER = `
-const url = process.argv[1], every = Number(process.argv[2])
-const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n')
-let last = '', n = 0, sum = 0, max = 0
-const began = performance.now()
-process.on('SIGTERM', () => {
-  const cpu = process.cpuUsage()
-  out({ stats: { n, avgMs: n ? sum / n : 0, maxMs: max, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: performance.now() - began } })
-  process.exit(0)
-})
-;(async () => {
-  out({ ready: true, t: Date.now() })
-  for (;;) {
-    const t0 = performance.now()
-    let body
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) })
-      const peers = await res.json()
-      body = { peers: peers.map(p => ({ peerId: p.peerId, name: p.name, skills: p.skills.map(s => s.name), via: p.via })) }
-    } catch (e) { body = { err: String((e.cause && e.cause.code) || e.name) } }
-    const dt = performance.now() - t0
-    n++; sum += dt; if (dt > max) max = dt
-    const key = JSON.stringify(body)
-    if (key !== last) { last = key; out({ t: Date.now(), ...body }) }
-    await new Promise(r => setTimeout(r, every))
-  }
-})()
-`
-
-interface PeerSeen { peerId: string, name: string, skills: string[], via: string }
-interface Line { t?: number, ready?: boolean, peers?: PeerSeen[], err?: string, stats?: PollStats }
-interface PollStats { n: number, avgMs: number, maxMs: number, cpuMs: number, wallMs: number }
-
-/** A child process whose output is kept (whole, JSON lines, and when each text first arrived). */
-class Watched {
-  readonly child: ChildProcess
-  stdout = ''
-  stderr = ''
-  readonly lines: Line[] = []
-  exit?: { code: number | null, signal: NodeJS.Signals | null }
-  readonly exited: Promise<void>
-  /** receipt time of the first stdout chunk containing each watched marker */
-  readonly marks = new Map<string, number>()
-
-  constructor (child: ChildProcess, markers: RegExp[] = []) {
-    this.child = child
-    let partial = ''
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      const now = Date.now()
-      this.stdout += d
-      for (const m of markers) if (!this.marks.has(m.source) && m.test(this.stdout)) this.marks.set(m.source, now)
-      partial += d
-      let nl: number
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        const line = partial.slice(0, nl)
-        partial = partial.slice(nl + 1)
-        if (line.startsWith('{')) {
-          try { this.lines.push(JSON.parse(line) as Line) } catch { /* not ours */ }
-        }
-      }
-    })
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => { this.stderr += d })
-    this.exited = new Promise(resolve => {
-      child.once('close', (code, signal) => { this.exit = { code, signal }; resolve() })
-      child.once('error', (err) => { this.stderr += `spawn error: ${err.message}\n`; this.exit = { code: null, signal: null }; resolve() })
-    })
-  }
-
-  kill (signal: NodeJS.Signals): void {
-    if (this.exit !== undefined) return
-    try { this.child.kill(signal) } catch { /* gone */ }
-  }
-}
-
 async function until (cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!cond()) {
@@ -231,7 +158,7 @@ async function netnsBench (runs: number): Promise<{ results: NetnsRun[], stats: 
   const lan = await createLan({ prefix: PREFIX, hosts: NETNS_HOSTS })
   try {
     for (let i = 0; i < NETNS_HOSTS; i++) {
-      pollers.push(new Watched(lan.exec(i, [NODE_BIN, '-e', POLLER, `http://127.0.0.1:${HTTP_PORT}/peers`, String(POLL_MS)])))
+      pollers.push(startPoller(lan, i, HTTP_PORT, POLL_MS))
     }
     await until(() => pollers.every(p => p.lines.some(l => l.ready === true)), 10_000, 'the pollers to start')
 

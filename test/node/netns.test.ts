@@ -4,8 +4,8 @@
  * HTTP API. Needs root; skipped (with the reason printed) where namespaces cannot be made.
  *
  * How the tables are read: one poller process per host namespace (plain Node, started
- * before the nodes) GETs http://127.0.0.1:8080/peers every POLL_MS and prints a line with
- * its own Date.now() whenever the answer changes. The namespaces have no route to the
+ * before the nodes; test/helpers/peers-poller.ts) GETs http://127.0.0.1:8080/peers every
+ * POLL_MS and prints a line with its own Date.now() whenever the answer changes. The namespaces have no route to the
  * root namespace, so the tables are read from inside. A time measured this way is late by
  * at most POLL_MS plus one request's latency.
  */
@@ -15,8 +15,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { createLan, destroyLanByPrefix, netnsUnavailableReason } from '../helpers/netns.ts'
-import type { ChildProcess } from 'node:child_process'
+import { startPoller, Watched } from '../helpers/peers-poller.ts'
 import type { Lan } from '../helpers/netns.ts'
+import type { PeerSeen } from '../helpers/peers-poller.ts'
 
 const PREFIX = 'wmt-peers'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -33,93 +34,7 @@ const LEAVE_DEADLINE_MS = 3_000
 const HOST_SKILLS: string[][] = [['camera'], ['dht'], []]
 const expectedSkills = (i: number): string[] => ['sys', ...HOST_SKILLS[i]].sort()
 
-/** CommonJS for `node -e`; argv[1] = URL to poll, argv[2] = period (ms). */
-const POLLER = `
-const url = process.argv[1], every = Number(process.argv[2])
-const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n')
-let last = '', n = 0, sum = 0, max = 0
-process.on('SIGTERM', () => { out({ stats: { n, avgMs: n ? sum / n : 0, maxMs: max } }); process.exit(0) })
-;(async () => {
-  out({ ready: true, t: Date.now() })
-  for (;;) {
-    const t0 = performance.now()
-    let body
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) })
-      const peers = await res.json()
-      body = { peers: peers.map(p => ({ peerId: p.peerId, name: p.name, skills: p.skills.map(s => s.name), via: p.via })) }
-    } catch (e) { body = { err: String((e.cause && e.cause.code) || e.name) } }
-    const dt = performance.now() - t0
-    n++; sum += dt; if (dt > max) max = dt
-    const key = JSON.stringify(body)
-    if (key !== last) { last = key; out({ t: Date.now(), ...body }) }
-    await new Promise(r => setTimeout(r, every))
-  }
-})()
-`
-
-interface PeerSeen { peerId: string, name: string, skills: string[], via: string }
 interface Snapshot { t: number, peers?: PeerSeen[], err?: string }
-
-/** A long-running child whose stdout is kept, whole and by JSON line. */
-class Watched {
-  readonly child: ChildProcess
-  stdout = ''
-  stderr = ''
-  readonly lines: Array<Record<string, unknown>> = []
-  exit?: { code: number | null, signal: NodeJS.Signals | null }
-  readonly exited: Promise<void>
-  #waiters: Array<() => void> = []
-
-  constructor (child: ChildProcess) {
-    this.child = child
-    let partial = ''
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      this.stdout += d
-      partial += d
-      let nl: number
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        const line = partial.slice(0, nl)
-        partial = partial.slice(nl + 1)
-        if (line.startsWith('{')) {
-          try { this.lines.push(JSON.parse(line) as Record<string, unknown>) } catch { /* not ours */ }
-        }
-      }
-      this.#wake()
-    })
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => { this.stderr += d })
-    this.exited = new Promise(resolve => {
-      child.once('close', (code, signal) => { this.exit = { code, signal }; this.#wake(); resolve() })
-      child.once('error', (err) => { this.stderr += `spawn error: ${err.message}\n`; this.exit = { code: null, signal: null }; this.#wake(); resolve() })
-    })
-  }
-
-  /** Resolves once `cond` holds (checked on every output), or false after timeoutMs. */
-  async until (cond: () => boolean, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs
-    while (!cond()) {
-      const left = deadline - Date.now()
-      if (left <= 0 || this.exit !== undefined) return cond()
-      await new Promise<void>(resolve => {
-        const timer = setTimeout(resolve, left)
-        this.#waiters.push(() => { clearTimeout(timer); resolve() })
-      })
-    }
-    return true
-  }
-
-  kill (signal: NodeJS.Signals): void {
-    if (this.exit === undefined) {
-      try { this.child.kill(signal) } catch { /* gone */ }
-    }
-  }
-
-  #wake (): void {
-    const w = this.#waiters
-    this.#waiters = []
-    for (const f of w) f()
-  }
-}
 
 function snapshots (poller: Watched): Snapshot[] {
   return poller.lines.filter(l => typeof l.t === 'number' && l.ready === undefined) as unknown as Snapshot[]
@@ -162,7 +77,7 @@ describe('wasmesh start: 3 processes on a netns LAN (TCP, mDNS, HTTP)', function
     }
     // Pollers first, so their own start-up is not part of what is measured.
     for (let i = 0; i < 3; i++) {
-      pollers.push(new Watched(lan.exec(i, [NODE_BIN, '-e', POLLER, `http://127.0.0.1:${HTTP_PORT}/peers`, String(POLL_MS)])))
+      pollers.push(startPoller(lan, i, HTTP_PORT, POLL_MS))
     }
     for (const p of pollers) {
       if (!await p.until(() => p.lines.some(l => l.ready === true), 5_000)) throw new Error(`poller did not start: ${p.stderr}`)
