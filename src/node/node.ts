@@ -7,7 +7,7 @@ import { yamux } from '@libp2p/yamux'
 import { createLibp2p } from 'libp2p'
 import { WasmeshError } from '../errors.ts'
 import { NODE_NAME } from '../protocols/announce/node-name.ts'
-import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, DEFAULT_MISSED_HEARTBEATS, announce } from '../protocols/announce/index.ts'
+import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, DEFAULT_MISSED_HEARTBEATS, MAX_ANNOUNCED_ADDRS, announce } from '../protocols/announce/index.ts'
 import { skillBeacon } from '../protocols/skill-beacon/index.ts'
 import { skillsDigest } from '../wasm/skills/descriptor.ts'
 import { skillDescriptors } from '../wasm/skills/skills-file.ts'
@@ -190,7 +190,6 @@ export class WasmeshNode {
     const sweepMs = Math.max(50, Math.min(500, (this.#opts.heartbeatMs ?? NODE_DEFAULTS.heartbeatMs) / 4))
     this.#sweeper = setInterval(() => this.peers.expire(), sweepMs)
     this.#sweeper.unref()
-    this.libp2p.services.beacon?.publish(this.#summary(this.httpUrl))
   }
 
   /** Says goodbye to the mesh, then stops serving. */
@@ -211,10 +210,14 @@ export class WasmeshNode {
 
   /** What the next announcement says; the LAN summary follows it (sent only when it changed). */
   #describe (): AnnouncementContent {
-    const content = { name: this.name, http: this.httpUrl, addrs: this.addrs.slice(0, 32), skills: this.#skills, load: this.#opts.parts.load() }
+    const content = { name: this.name, http: this.httpUrl, addrs: this.#announceableAddrs(), skills: this.#skills, load: this.#opts.parts.load() }
     this.#announcedAddrs = content.addrs.join(' ')
     this.libp2p.services.beacon?.publish(this.#summary(content.http))
     return content
+  }
+
+  #announceableAddrs (): string[] {
+    return this.addrs.slice(0, MAX_ANNOUNCED_ADDRS)
   }
 
   #summary (http: string | null): SkillSummary {
@@ -234,7 +237,7 @@ export class WasmeshNode {
     this.libp2p.addEventListener('peer:disconnect', (evt) => { this.peers.markDisconnected(evt.detail.toString()) })
     // New or lost listen addresses are a change peers must hear of (the event fires for much else).
     this.libp2p.addEventListener('self:peer:update', () => {
-      if (this.addrs.slice(0, 32).join(' ') !== this.#announcedAddrs) void announce.announce()
+      if (this.#announceableAddrs().join(' ') !== this.#announcedAddrs) void announce.announce()
     })
     this.peers.on('join', () => this.metrics.peerEvents.inc({ event: 'join' }))
     this.peers.on('change', () => this.metrics.peerEvents.inc({ event: 'change' }))

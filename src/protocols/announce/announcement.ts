@@ -3,7 +3,7 @@ import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { skillDescriptorSchema } from '../../wasm/skills/descriptor.ts'
 import { NODE_NAME } from './node-name.ts'
-import { ANNOUNCE_DOMAIN, ANNOUNCE_PAYLOAD_TYPE, MAX_ANNOUNCEMENT_BYTES, MAX_HEARTBEAT_MS, MIN_HEARTBEAT_MS } from './constants.ts'
+import { ANNOUNCE_DOMAIN, ANNOUNCE_PAYLOAD_TYPE, MAX_ANNOUNCED_ADDRS, MAX_ANNOUNCEMENT_BYTES, MAX_HEARTBEAT_MS, MIN_HEARTBEAT_MS } from './constants.ts'
 import type { PrivateKey, Record as Libp2pRecord } from '@libp2p/interface'
 
 /**
@@ -20,7 +20,7 @@ export const announcementSchema = z.object({
   state: z.enum(['up', 'leaving']),
   heartbeatMs: z.number().int().min(MIN_HEARTBEAT_MS).max(MAX_HEARTBEAT_MS),
   http: z.string().max(256).regex(/^https?:\/\/[^\s/]+\/?$/, 'an http(s) URL of a host').nullable(),
-  addrs: z.array(z.string().max(256).regex(/^\/\S+$/, 'a multiaddr')).max(32),
+  addrs: z.array(z.string().max(256).regex(/^\/\S+$/, 'a multiaddr')).max(MAX_ANNOUNCED_ADDRS),
   skills: z.array(skillDescriptorSchema).max(64),
   load: z.object({
     cpu: z.number().min(0).max(1),

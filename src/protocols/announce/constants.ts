@@ -15,3 +15,5 @@ export const MAX_HEARTBEAT_MS = 60_000
 export const JOIN_ANSWER_DELAY_MS = 20
 /** Heartbeats a peer may miss before peers drop it. */
 export const DEFAULT_MISSED_HEARTBEATS = 3
+/** Most listen addresses one announcement carries. */
+export const MAX_ANNOUNCED_ADDRS = 32
