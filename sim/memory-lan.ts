@@ -1,4 +1,6 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { memoryStores } from '../src/node/stores.ts'
+import type { NodeStores } from '../src/node/stores.ts'
 import { peerDiscoverySymbol } from '@libp2p/interface'
 import { memory } from '@libp2p/memory'
 import { plaintext } from '@libp2p/plaintext'
@@ -116,7 +118,7 @@ function shuffle<T> (items: T[]): T[] {
 const IDLE_LOAD: Load = { cpu: 0, freeMem: 0, instances: 0 }
 
 /** Parts of a simulated node on `lan`: memory transport, plaintext, fresh key, no mDNS, no connection pings. */
-export async function memoryParts (lan: MemoryLan, opts: { load?: () => Load, connectionProtector?: NodeParts['connectionProtector'] } = {}): Promise<NodeParts> {
+export async function memoryParts (lan: MemoryLan, opts: { load?: () => Load, connectionProtector?: NodeParts['connectionProtector'], stores?: NodeStores } = {}): Promise<NodeParts> {
   return {
     privateKey: await generateKeyPair('Ed25519'),
     transports: [memory()],
@@ -128,6 +130,7 @@ export async function memoryParts (lan: MemoryLan, opts: { load?: () => Load, co
     connectionProtector: opts.connectionProtector,
     load: opts.load ?? (() => IDLE_LOAD),
     connectionMonitor: false,
-    processMetrics: false
+    processMetrics: false,
+    stores: opts.stores ?? memoryStores()
   }
 }

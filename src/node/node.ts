@@ -8,7 +8,9 @@ import { createLibp2p } from 'libp2p'
 import { WasmeshError } from '../errors.ts'
 import { NODE_NAME } from '../protocols/announce/node-name.ts'
 import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, DEFAULT_MISSED_HEARTBEATS, MAX_ANNOUNCED_ADDRS, announce } from '../protocols/announce/index.ts'
+import { DEFAULT_FETCH_TIMEOUT_MS, MAX_ANNOUNCED_MODULES, moduleExchange } from '../protocols/modules/index.ts'
 import { skillBeacon } from '../protocols/skill-beacon/index.ts'
+import { DEFAULT_MODULE_LIMITS } from '../wasm/limits.ts'
 import { skillsDigest } from '../wasm/skills/descriptor.ts'
 import { skillDescriptors } from '../wasm/skills/skills-file.ts'
 import { PeerDialer } from './peer-dialer.ts'
@@ -16,6 +18,10 @@ import { advertisedHttpUrl } from './http-url.ts'
 import { NodeMetrics } from './metrics.ts'
 import { PeerTable } from './peer-table.ts'
 import { startHttpApi } from './http/server.ts'
+import { ModuleStore } from './modules/module-store.ts'
+import type { RemoteHolding } from './modules/module-store.ts'
+import type { ModuleExchange } from '../protocols/modules/index.ts'
+import type { ModuleLimits } from '../wasm/limits.ts'
 import type { NodeParts } from './parts.ts'
 import type { AnnounceService, AnnouncementContent } from '../protocols/announce/index.ts'
 import type { SkillBeacon, SkillSummary } from '../protocols/skill-beacon/index.ts'
@@ -40,6 +46,10 @@ export interface NodeOptions {
   missedHeartbeats?: number
   /** How long the higher peer id waits before dialing a discovered peer itself (default 300 ms). */
   dialFallbackMs?: number
+  /** What modules this node accepts (size, memory); see src/wasm/limits.ts for the defaults. */
+  limits?: Partial<ModuleLimits>
+  /** How long fetching a module from peers may take before it fails with `not-found` (default 20 s). */
+  fetchTimeoutMs?: number
   parts: NodeParts
 }
 
@@ -72,6 +82,8 @@ export class WasmeshNode {
   readonly libp2p: Libp2p<NodeServices>
   readonly peers: PeerTable
   readonly metrics: NodeMetrics
+  readonly modules: ModuleStore
+  readonly #exchange: ModuleExchange
   #skills: SkillDescriptor[]
   #http?: HttpApi
   #startedAt = 0
@@ -92,6 +104,21 @@ export class WasmeshNode {
     })
     this.metrics = new NodeMetrics(() => this.peers.size, opts.parts.processMetrics)
     this.#dialer = new PeerDialer(libp2p, opts.dialFallbackMs ?? NODE_DEFAULTS.dialFallbackMs)
+    const { stores } = opts.parts
+    this.#exchange = moduleExchange({
+      libp2p,
+      blockstore: stores.blockstore,
+      datastore: stores.datastore,
+      findHolders: (cid) => this.#remoteHoldings({ cid }).map(h => ({ peerId: h.peerId, addrs: this.peers.get(h.peerId)?.addrs ?? [] }))
+    })
+    this.modules = new ModuleStore({
+      exchange: this.#exchange,
+      datastore: stores.datastore,
+      limits: { ...DEFAULT_MODULE_LIMITS, ...opts.limits },
+      fetchTimeoutMs: opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
+      remoteHoldings: (match) => this.#remoteHoldings(match),
+      onChange: () => { void this.libp2p.services.announce.announce() }
+    })
     this.#wire()
   }
 
@@ -175,15 +202,28 @@ export class WasmeshNode {
   }
 
   async start (): Promise<void> {
-    const http = this.#opts.http
-    if (http !== undefined && http !== false) {
-      this.#http = await startHttpApi(this, http)
-    }
+    const { stores } = this.#opts.parts
+    await stores.open()
     try {
+      await this.#exchange.start()
+      await this.modules.open()
+    } catch (err) {
+      await this.#exchange.stop().catch(() => {})
+      await stores.close().catch(() => {})
+      throw new WasmeshError('unavailable', `the module store could not open: ${oneLine((err as Error).message)}`)
+    }
+    const http = this.#opts.http
+    try {
+      if (http !== undefined && http !== false) {
+        this.#http = await startHttpApi(this, http)
+      }
       await this.libp2p.start()
     } catch (err) {
       await Promise.resolve(this.libp2p.stop()).catch(() => {})
       await this.#http?.close()
+      await this.#exchange.stop().catch(() => {})
+      await stores.close().catch(() => {})
+      if (err instanceof WasmeshError) throw err
       throw new WasmeshError('unavailable', `libp2p could not start: ${oneLine((err as Error).message)}`)
     }
     this.#startedAt = Date.now()
@@ -198,7 +238,9 @@ export class WasmeshNode {
     this.#dialer.stop()
     await this.libp2p.services.announce.sayGoodbye()
     await this.#http?.close()
+    await this.#exchange.stop()
     await this.libp2p.stop()
+    await this.#opts.parts.stores.close()
     this.peers.clear()
   }
 
@@ -210,10 +252,30 @@ export class WasmeshNode {
 
   /** What the next announcement says; the LAN summary follows it (sent only when it changed). */
   #describe (): AnnouncementContent {
-    const content = { name: this.name, http: this.httpUrl, addrs: this.#announceableAddrs(), skills: this.#skills, load: this.#opts.parts.load() }
+    const content = {
+      name: this.name,
+      http: this.httpUrl,
+      addrs: this.#announceableAddrs(),
+      skills: this.#skills,
+      load: this.#opts.parts.load(),
+      modules: this.modules.holdings(MAX_ANNOUNCED_MODULES)
+    }
     this.#announcedAddrs = content.addrs.join(' ')
     this.libp2p.services.beacon?.publish(this.#summary(content.http))
     return content
+  }
+
+  /** Modules peers announced they hold, by CID or name. */
+  #remoteHoldings (match: { cid?: string, name?: string }): RemoteHolding[] {
+    const found: RemoteHolding[] = []
+    for (const peer of this.peers.list()) {
+      for (const held of peer.modules) {
+        if ((match.cid === undefined || held.cid === match.cid) && (match.name === undefined || held.name === match.name)) {
+          found.push({ ...held, peerId: peer.peerId })
+        }
+      }
+    }
+    return found
   }
 
   #announceableAddrs (): string[] {

@@ -2,6 +2,8 @@ import { mdns } from '@libp2p/mdns'
 import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
 import { loadOrCreatePeerKey } from './peer-key.ts'
+import { diskStores } from './stores.ts'
+import type { NodeStores } from './stores.ts'
 import type { Load } from '../protocols/announce/index.ts'
 import type { SkillBeaconInit } from '../protocols/skill-beacon/index.ts'
 import type { PrivateKey } from '@libp2p/interface'
@@ -29,6 +31,8 @@ export interface NodeParts {
   connectionMonitor: boolean
   /** Also export process metrics (CPU, memory, event loop) on /metrics. */
   processMetrics: boolean
+  /** Blocks and records: on disk on a device, in memory in the simulator. */
+  stores: NodeStores
 }
 
 export interface LanPartsOptions {
@@ -55,6 +59,7 @@ export async function lanParts (opts: LanPartsOptions): Promise<NodeParts> {
     connectionProtector: opts.connectionProtector,
     load: opts.load,
     connectionMonitor: true,
-    processMetrics: true
+    processMetrics: true,
+    stores: diskStores(opts.dataDir)
   }
 }

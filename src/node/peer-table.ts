@@ -13,6 +13,8 @@ export interface PeerEntry {
   http: string | null
   skills: SkillDescriptor[]
   digest: string
+  /** Modules the peer announced it holds. */
+  modules: Announcement['modules']
   load: Load
   /** 0 while the peer is known from mDNS only. */
   seq: number
@@ -72,14 +74,21 @@ export function decideAnnouncement (known: PeerEntry | undefined, lastSeqOfDepar
   return describesSamePeer(known, entryFields(ann)) ? 'refresh' : 'change'
 }
 
-function entryFields (ann: Announcement): Pick<PeerEntry, 'name' | 'http' | 'addrs' | 'digest'> {
-  return { name: ann.name, http: ann.http, addrs: ann.addrs, digest: skillsDigest(ann.skills) }
+type Described = Pick<PeerEntry, 'name' | 'http' | 'addrs' | 'digest' | 'modules'>
+
+function entryFields (ann: Announcement): Described {
+  return { name: ann.name, http: ann.http, addrs: ann.addrs, digest: skillsDigest(ann.skills), modules: ann.modules }
 }
 
 /** True when nothing a user or a placement decision cares about differs (load and times aside). */
-function describesSamePeer (a: Pick<PeerEntry, 'name' | 'http' | 'addrs' | 'digest'>, b: Pick<PeerEntry, 'name' | 'http' | 'addrs' | 'digest'>): boolean {
+function describesSamePeer (a: Described, b: Described): boolean {
   return a.name === b.name && a.http === b.http && a.digest === b.digest &&
-    a.addrs.length === b.addrs.length && a.addrs.every((x, i) => x === b.addrs[i])
+    a.addrs.length === b.addrs.length && a.addrs.every((x, i) => x === b.addrs[i]) &&
+    holdingsKey(a.modules) === holdingsKey(b.modules)
+}
+
+function holdingsKey (modules: Announcement['modules']): string {
+  return modules.map(m => `${m.cid}:${m.name ?? ''}:${m.description ?? ''}`).join(' ')
 }
 
 /**
@@ -171,6 +180,7 @@ export class PeerTable extends EventEmitter<PeerTableEvents> {
       http: summary.http,
       skills,
       digest: summary.digest,
+      modules: known?.modules ?? [],
       load: known?.load ?? { cpu: 0, freeMem: 0, instances: 0 },
       seq: 0,
       heartbeatMs: this.#defaultHeartbeatMs,

@@ -20,6 +20,7 @@ function ann (over: Partial<Announcement> = {}): Announcement {
     addrs: [],
     skills: [SKILL_CATALOG.sys],
     load: { cpu: 0, freeMem: 0, instances: 0 },
+    modules: [],
     ...over
   }
 }
@@ -170,12 +171,14 @@ describe('peer table', () => {
   })
 
   it('decides purely from what it is given', () => {
-    const known = { source: 'gossip', seq: 5, name: 'a', http: null, addrs: [], digest: skillsDigest([SKILL_CATALOG.sys]) } as unknown as PeerEntry
+    const known = { source: 'gossip', seq: 5, name: 'a', http: null, addrs: [], digest: skillsDigest([SKILL_CATALOG.sys]), modules: [] } as unknown as PeerEntry
     expect(decideAnnouncement(undefined, undefined, ann())).to.equal('join')
     expect(decideAnnouncement(undefined, undefined, ann({ state: 'leaving' }))).to.equal('stale')
     expect(decideAnnouncement(known, undefined, ann({ seq: 4 }))).to.equal('stale')
     expect(decideAnnouncement(known, undefined, ann({ seq: 6 }))).to.equal('refresh')
     expect(decideAnnouncement(known, undefined, ann({ seq: 6, http: 'http://x:1' }))).to.equal('change')
     expect(decideAnnouncement(known, 9, ann({ seq: 8 }))).to.equal('stale')
+    // Holding a new module is a change: placement prefers peers that hold a step's module.
+    expect(decideAnnouncement(known, undefined, ann({ seq: 6, modules: [{ cid: 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy' }] }))).to.equal('change')
   })
 })

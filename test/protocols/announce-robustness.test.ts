@@ -21,7 +21,7 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface'
 function claim (peerId: string, name: string): Announcement {
   return {
     v: 1, peerId, name, seq: Date.now() + 60_000, state: 'up', heartbeatMs: 1000, http: null, addrs: [],
-    skills: [SKILL_CATALOG.sys, SKILL_CATALOG.camera], load: { cpu: 0, freeMem: 0, instances: 0 }
+    skills: [SKILL_CATALOG.sys, SKILL_CATALOG.camera], load: { cpu: 0, freeMem: 0, instances: 0 }, modules: []
   }
 }
 

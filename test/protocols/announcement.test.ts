@@ -20,6 +20,7 @@ function announcementOf (key: PrivateKey, over: Partial<Announcement> = {}): Ann
     addrs: ['/ip4/10.0.0.1/tcp/4001'],
     skills: [SKILL_CATALOG.sys, SKILL_CATALOG.camera],
     load: { cpu: 0.25, freeMem: 1e9, instances: 2 },
+    modules: [],
     ...over
   }
 }

@@ -11,12 +11,18 @@ export function nodeUrl (flag: string | undefined): string {
 
 /** GETs JSON from a node; a SPEC error body comes back as the WasmeshError it describes. */
 export async function getJson (base: string, path: string): Promise<unknown> {
+  return await requestJson(base, path)
+}
+
+/** Sends a request to a node and reads its JSON answer; a SPEC error body becomes the WasmeshError it describes. */
+export async function requestJson (base: string, path: string, init: { method?: string, body?: RequestInit['body'], headers?: Record<string, string>, timeoutMs?: number } = {}): Promise<unknown> {
+  const timeoutMs = init.timeoutMs ?? REQUEST_TIMEOUT_MS
   let res: Response
   try {
-    res = await fetch(base + path, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+    res = await fetch(base + path, { method: init.method, body: init.body, headers: init.headers, signal: AbortSignal.timeout(timeoutMs) })
   } catch (err) {
     const e = err as Error
-    const why = e.name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : (e.cause as Error | undefined)?.message ?? e.message
+    const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (e.cause as Error | undefined)?.message ?? e.message
     throw new WasmeshError('unavailable', `cannot reach the node at ${base} (${why}); is "wasmesh start" running there? (--node URL or $WASMESH_NODE)`)
   }
   const body: unknown = await res.json().catch(() => undefined)

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { isWasmeshError } from '../../errors.ts'
+import { moduleCommand } from './module-command.ts'
 import { peersCommand } from './peers-command.ts'
 import { startCommand } from './start-command.ts'
 
@@ -14,7 +15,11 @@ export function buildProgram (): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
   startCommand(program)
   peersCommand(program)
-  for (const cmd of program.commands) cmd.exitOverride()
+  moduleCommand(program)
+  for (const cmd of program.commands) {
+    cmd.exitOverride()
+    for (const sub of cmd.commands) sub.exitOverride()
+  }
   return program
 }
 

@@ -24,6 +24,7 @@ export function startCommand (program: Command): void {
     .option('--skills <file>', 'skills file (JSON) naming the skills this node offers and their providers')
     .option('--mesh-key <file>', 'private mesh: connect only to nodes with this swarm key')
     .addOption(new Option('--heartbeat-ms <ms>', 're-announce period').argParser(positiveInt('--heartbeat-ms')))
+    .addOption(new Option('--max-module-mib <mib>', 'largest module stored or fetched, in MiB (default 50)').argParser(positiveInt('--max-module-mib')))
     .action(async (flags: StartFlags) => {
       // Loaded only here: other commands need not pay for libp2p's start-up.
       const { start } = await import('./start.ts')

@@ -24,6 +24,7 @@ export interface StartFlags {
   skills?: string
   meshKey?: string
   heartbeatMs?: number
+  maxModuleMib?: number
 }
 
 function bad (message: string): WasmeshError {
@@ -100,7 +101,14 @@ export async function start (flags: StartFlags): Promise<void> {
   process.on('exit', await lockDataDir(dataDir))
   try {
     const parts = await lanParts({ dataDir, listen: flags.listen, load: systemLoad(), connectionProtector })
-    node = await WasmeshNode.create({ name: flags.name, skills, http, heartbeatMs: flags.heartbeatMs, parts })
+    node = await WasmeshNode.create({
+      name: flags.name,
+      skills,
+      http,
+      heartbeatMs: flags.heartbeatMs,
+      ...(flags.maxModuleMib !== undefined ? { limits: { maxModuleBytes: flags.maxModuleMib * 1024 * 1024 } } : {}),
+      parts
+    })
   } catch (err) {
     // libp2p refuses unparseable listen addresses while building the node.
     if (err instanceof WasmeshError) throw err

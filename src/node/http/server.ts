@@ -1,7 +1,9 @@
 import Fastify from 'fastify'
 import { WasmeshError, isWasmeshError } from '../../errors.ts'
 import { STATUS_OF } from './error-status.ts'
+import { moduleRoutes } from './routes/module-routes.ts'
 import { nodeRoutes } from './routes/node-routes.ts'
+import type { ModuleStore } from '../modules/module-store.ts'
 import type { NodeMetrics } from '../metrics.ts'
 import type { PeerTable } from '../peer-table.ts'
 import type { SkillDescriptor } from '../../wasm/skills/descriptor.ts'
@@ -15,6 +17,8 @@ export interface HttpNode {
   readonly skills: SkillDescriptor[]
   readonly peers: PeerTable
   readonly metrics: NodeMetrics
+  readonly modules: ModuleStore
+  readonly httpUrl: string | null
 }
 
 export interface HttpApi {
@@ -30,6 +34,7 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024
 export function buildHttpApp (node: HttpNode, bodyLimit = DEFAULT_BODY_LIMIT): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit, connectionTimeout: 30_000, requestTimeout: 60_000, return503OnClosing: true })
   nodeRoutes(app, node)
+  void app.register(async (scope) => { await moduleRoutes(scope, node) })
 
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]

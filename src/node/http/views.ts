@@ -1,3 +1,4 @@
+import type { ModuleRecord } from '../modules/records.ts'
 import type { PeerEntry } from '../peer-table.ts'
 
 /** A peer as `GET /peers` shows it. `lastSeenMs` is how long ago it was last heard. Pure. */
@@ -11,5 +12,26 @@ export function peerView (e: PeerEntry, nowMs: number): Record<string, unknown> 
     lastSeenMs: Math.max(0, nowMs - e.lastSeenMs),
     load: e.load,
     via: e.source
+  }
+}
+
+/** A module as `GET /modules` shows it: what it is, what it needs, and its description. Pure. */
+export function moduleView (r: ModuleRecord): Record<string, unknown> {
+  return {
+    cid: r.cid,
+    name: r.name,
+    size: r.size,
+    kind: r.info.kind,
+    imports: r.info.imports,
+    exports: r.info.exports,
+    requires: r.info.requires,
+    memories: r.info.memories,
+    tables: r.info.tables,
+    customSections: r.info.customSections,
+    ...(r.info.component !== undefined ? { component: { imports: r.info.component.imports, exports: r.info.component.exports } } : {}),
+    description: r.description,
+    descriptionCid: r.descriptionCid,
+    source: r.source,
+    addedAt: new Date(r.addedAt).toISOString()
   }
 }

@@ -7,7 +7,7 @@ import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossips
 import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
 
 /** What the node says of itself; the service adds identity, sequence and state. */
-export type AnnouncementContent = Pick<Announcement, 'name' | 'http' | 'addrs' | 'skills' | 'load'>
+export type AnnouncementContent = Pick<Announcement, 'name' | 'http' | 'addrs' | 'skills' | 'load' | 'modules'>
 
 export interface AnnounceInit {
   /** What to announce, asked afresh for every announcement. */

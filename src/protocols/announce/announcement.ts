@@ -3,6 +3,9 @@ import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { skillDescriptorSchema } from '../../wasm/skills/descriptor.ts'
 import { NODE_NAME } from './node-name.ts'
+import { MAX_ANNOUNCED_MODULES, MODULE_NAME } from '../modules/constants.ts'
+
+const CID_TEXT = /^b[a-z2-7]{20,120}$/
 import { ANNOUNCE_DOMAIN, ANNOUNCE_PAYLOAD_TYPE, MAX_ANNOUNCED_ADDRS, MAX_ANNOUNCEMENT_BYTES, MAX_HEARTBEAT_MS, MIN_HEARTBEAT_MS } from './constants.ts'
 import type { PrivateKey, Record as Libp2pRecord } from '@libp2p/interface'
 
@@ -26,7 +29,13 @@ export const announcementSchema = z.object({
     cpu: z.number().min(0).max(1),
     freeMem: z.number().nonnegative(),
     instances: z.number().int().nonnegative()
-  })
+  }),
+  /** Modules the node holds (newest first, capped): fetches go to them. Absent from older nodes. */
+  modules: z.array(z.object({
+    cid: z.string().regex(CID_TEXT, 'a CID'),
+    name: z.string().regex(MODULE_NAME, 'a module name').optional(),
+    description: z.string().regex(CID_TEXT, 'a CID').optional()
+  })).max(MAX_ANNOUNCED_MODULES).default([])
 })
 
 export type Announcement = z.infer<typeof announcementSchema>

@@ -1,0 +1,5 @@
+export { moduleExchange } from './exchange.ts'
+export type { ModuleExchange, ModuleExchangeInit } from './exchange.ts'
+export type { Holder } from './holders-router.ts'
+export { DEFAULT_FETCH_TIMEOUT_MS, MAX_ANNOUNCED_MODULES } from './constants.ts'
+export { importOptions, CHUNK_BYTES } from './layout.ts'
