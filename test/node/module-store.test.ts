@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { importer } from 'ipfs-unixfs-importer'
@@ -14,8 +16,11 @@ import { WasmeshNode } from '../../src/node/node.ts'
 import { diskStores, memoryStores } from '../../src/node/stores.ts'
 import { bigModule, wat } from '../helpers/fixtures.ts'
 import { startMemoryMesh, stopAll } from '../helpers/memory-mesh.ts'
+import { Watched } from '../helpers/peers-poller.ts'
 import { waitFor } from '../helpers/wait.ts'
 import type { NodeStores } from '../../src/node/stores.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 const DESCRIPTION = {
   functions: {
@@ -233,6 +238,34 @@ describe('module store: fetch from peers', function () {
       expect(await blockCount(fetcherStores)).to.equal(blocksBefore)
     } finally {
       await stopAll([holder, fetcher])
+    }
+  })
+})
+
+describe('module store: kill -9 while adding', function () {
+  this.timeout(60_000)
+  let dir: string
+  beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'wasmesh-kill-')) })
+  afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
+
+  it('shows after a restart every module reported stored, each complete, and nothing half-written', async () => {
+    const writer = new Watched(spawn(process.execPath, [join(ROOT, 'test/helpers/store-writer.ts'), dir], { cwd: ROOT }))
+    expect(await writer.until(() => (writer.stdout.match(/^added /gm) ?? []).length >= 5, 30_000), writer.stderr).to.equal(true)
+    writer.kill('SIGKILL')
+    await writer.exited
+    const reported = [...writer.stdout.matchAll(/^added (\S+)$/gm)].map(m => m[1])
+
+    const node = await nodeOn(diskStores(dir))
+    try {
+      const held = node.modules.list()
+      for (const cid of reported) expect(node.modules.local(cid), cid).to.not.equal(undefined)
+      // At most the one add in flight may have landed beyond what was reported, and only whole.
+      expect(held.length).to.be.within(reported.length, reported.length + 1)
+      for (const record of held) {
+        expect(await unixfsCid(await node.modules.bytes(record)), record.cid).to.equal(record.cid)
+      }
+    } finally {
+      await node.stop()
     }
   })
 })
