@@ -52,8 +52,8 @@ export function parseCid (text: string): CID | null {
 }
 
 export function checkModuleName (name: string): string {
-  if (!MODULE_NAME.test(name)) {
-    throw new WasmeshError('bad-request', `name: "${name.slice(0, 80)}" must be 1 to 64 of A-Z a-z 0-9 . _ - and start with a letter or _`, { field: 'name' })
+  if (!MODULE_NAME.test(name) || parseCid(name) !== null) {
+    throw new WasmeshError('bad-request', `name: "${name.slice(0, 80)}" must be 1 to 64 of A-Z a-z 0-9 . _ - and start with a letter or _, and not be a CID`, { field: 'name' })
   }
   return name
 }
