@@ -221,6 +221,7 @@ export class WasmeshNode {
     } catch (err) {
       await Promise.resolve(this.libp2p.stop()).catch(() => {})
       await this.#http?.close()
+      await this.modules.close()
       await this.#exchange.stop().catch(() => {})
       await stores.close().catch(() => {})
       if (err instanceof WasmeshError) throw err
@@ -238,6 +239,7 @@ export class WasmeshNode {
     this.#dialer.stop()
     await this.libp2p.services.announce.sayGoodbye()
     await this.#http?.close()
+    await this.modules.close()
     await this.#exchange.stop()
     await this.libp2p.stop()
     await this.#opts.parts.stores.close()

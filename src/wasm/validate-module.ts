@@ -1,14 +1,9 @@
 import { WasmeshError } from '../errors.ts'
+import { engine } from './engine.ts'
 import { isComponent, outlineComponent, parseModule } from './parse/index.ts'
 import type { ModuleLimits } from './limits.ts'
 import type { ModuleInfo } from './module-info.ts'
 
-/** The engine's WebAssembly API, typed here: the project's lib (es2024, no DOM) leaves it out. */
-interface Engine {
-  validate (bytes: Uint8Array): boolean
-  Module: new (bytes: Uint8Array) => object
-}
-const engine = (globalThis as unknown as { WebAssembly: Engine }).WebAssembly
 
 /**
  * Accepts a binary for the mesh or says why not, cheapest checks first: emptiness, size,

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { engine } from '../../src/wasm/engine.ts'
 import asc from 'assemblyscript/asc'
 import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco'
 
@@ -73,17 +74,8 @@ export function withCustomSection (bytes: Uint8Array, name: string, payload: Uin
 
 /** what the engine itself reports of a core module's interface, to check the parser against */
 export function engineInterface (bytes: Uint8Array): { imports: Array<{ module: string, name: string, kind: string }>, exports: Array<{ name: string, kind: string }> } {
-  const api = (globalThis as unknown as { WebAssembly: EngineApi }).WebAssembly
-  const module = new api.Module(bytes)
-  return { imports: api.Module.imports(module), exports: api.Module.exports(module) }
-}
-
-interface EngineApi {
-  Module: {
-    new (bytes: Uint8Array): object
-    imports (module: object): Array<{ module: string, name: string, kind: string }>
-    exports (module: object): Array<{ name: string, kind: string }>
-  }
+  const module = new engine.Module(bytes)
+  return { imports: engine.Module.imports(module), exports: engine.Module.exports(module) }
 }
 
 const bigModules = new Map<number, Uint8Array>()

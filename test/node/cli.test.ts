@@ -1,29 +1,17 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { onStopSignal } from '../../src/node/cli/start.ts'
 import { createLan, destroyLanByPrefix, netnsUnavailableReason } from '../helpers/netns.ts'
 import type { Lan } from '../helpers/netns.ts'
+import { WASMESH, runWasmesh } from '../helpers/cli.ts'
+import type { Run } from '../helpers/cli.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const WASMESH = join(ROOT, 'bin', 'wasmesh.js')
-
-interface Run { code: number | null, stdout: string, stderr: string }
 
 /** Runs the CLI to completion (these all exit before any network is touched). */
 async function wasmesh (args: string[], timeoutMs = 10_000): Promise<Run> {
-  const child = spawn(process.execPath, [WASMESH, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-  clearTimeout(timer)
-  return { code, stdout, stderr }
+  return await runWasmesh(args, { timeoutMs })
 }
 
 function expectUsageError (run: Run, message: RegExp): void {

@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { expect } from 'chai'
+import { runWasmesh } from '../helpers/cli.ts'
+import type { Run } from '../helpers/cli.ts'
+import { deploymentFiles } from '../../src/wasm/describe/mounts.ts'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -19,8 +20,6 @@ import type { Part } from '../helpers/multipart.ts'
 import type { NodeOptions } from '../../src/node/node.ts'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const WASMESH = join(ROOT, 'bin', 'wasmesh.js')
 
 /** The module size limit of the nodes here: small, so "too large" needs no big upload. */
 const LIMIT = 64 * 1024
@@ -356,7 +355,7 @@ describe('module HTTP API: descriptions', function () {
     const shown = await show('cam')
     expect(shown.description).to.deep.equal(expected)
     expect(shown.descriptionCid).to.be.a('string')
-    const stored = api.node.modules.local('cam')?.files ?? []
+    const stored = deploymentFiles(api.node.modules.local('cam')?.description ?? null)
     expect(stored.map(f => f.cid)).to.deep.equal([await rawCid(model)])
     expect(Buffer.from(await api.node.modules.fileBytes(stored[0])).toString()).to.equal('model weights, version 1')
   })
@@ -546,19 +545,9 @@ describe('module HTTP API: remove', function () {
   })
 })
 
-interface Run { code: number | null, stdout: string, stderr: string }
-
-/** Runs the CLI in a child process, as a user would; killed if it hangs (the test then fails on its code). */
+/** Runs the CLI in a child process, as a user would, without $WASMESH_NODE. */
 async function wasmesh (args: string[], timeoutMs = 20_000): Promise<Run> {
-  const child = spawn(process.execPath, [WASMESH, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WASMESH_NODE: '' } })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-  clearTimeout(timer)
-  return { code, stdout, stderr }
+  return await runWasmesh(args, { timeoutMs, env: { ...process.env, WASMESH_NODE: '' } })
 }
 
 function expectOneLineError (run: Run, exitCode: number, message: RegExp): void {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
+import { deploymentFiles } from '../../src/wasm/describe/mounts.ts'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { importer } from 'ipfs-unixfs-importer'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
@@ -115,7 +116,7 @@ describe('module store: content addresses', function () {
     expect(described.descriptionCid).to.match(/^bagaaiera/)
     const mount = described.description?.functions.add.mounts[0]
     expect(mount?.cid).to.equal(CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode('weights'))).toString())
-    expect(new TextDecoder().decode(await node.modules.fileBytes(described.files[0]))).to.equal('weights')
+    expect(new TextDecoder().decode(await node.modules.fileBytes(deploymentFiles(described.description)[0]))).to.equal('weights')
   })
 
   it('rejects a description naming a deployment-stage mount without its file, changing nothing', async () => {
@@ -203,7 +204,7 @@ describe('module store: fetch from peers', function () {
     await waitFor(() => nodes[2].peers.get(nodes[0].peerId)?.modules.some(m => m.name === 'remote-add' && m.description !== undefined) === true, 5_000, 'description announced')
     const fetched = await nodes[2].modules.resolve('remote-add')
     expect(fetched.description?.functions.add.mounts[0].mediaType).to.equal('application/json')
-    expect(new TextDecoder().decode(await nodes[2].modules.fileBytes(fetched.files[0]))).to.equal('{"k":1}')
+    expect(new TextDecoder().decode(await nodes[2].modules.fileBytes(deploymentFiles(fetched.description)[0]))).to.equal('{"k":1}')
   })
 
   it('a CID nobody has fails with not-found after its timeout', async () => {

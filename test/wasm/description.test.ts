@@ -5,26 +5,7 @@ import {
 } from '../../src/wasm/describe/mounts.ts'
 import { normalizeDescription } from '../../src/wasm/describe/normalize.ts'
 import { WasmeshError } from '../../src/errors.ts'
-import type { CoreValType, ModuleInfo } from '../../src/wasm/module-info.ts'
-
-type Sig = [params: CoreValType[], results: CoreValType[]]
-
-/** A ModuleInfo with these function exports (and a memory, as real modules have). */
-function moduleInfo (functions: Record<string, Sig>): ModuleInfo {
-  return {
-    kind: 'core',
-    size: 1234,
-    imports: [],
-    exports: [
-      { name: 'memory', kind: 'memory', limits: { min: 1 } },
-      ...Object.entries(functions).map(([name, [params, results]]) => ({ name, kind: 'function' as const, signature: { params, results } }))
-    ],
-    memories: [{ min: 1 }],
-    tables: [],
-    customSections: [],
-    requires: []
-  }
-}
+import { moduleInfo } from '../helpers/module-info.ts'
 
 /** The examples of wasmiot's own modules: a camera, an image filter with a model file, fibonacci. */
 const WASMIOT_INFO = moduleInfo({

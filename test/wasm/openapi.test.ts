@@ -3,25 +3,7 @@ import { expect } from 'chai'
 import { normalizeDescription } from '../../src/wasm/describe/normalize.ts'
 import { moduleOpenApi } from '../../src/wasm/describe/openapi.ts'
 import type { OpenApiDocument, OpenApiOperation } from '../../src/wasm/describe/openapi.ts'
-import type { CoreValType, ModuleInfo } from '../../src/wasm/module-info.ts'
-
-type Sig = [params: CoreValType[], results: CoreValType[]]
-
-function moduleInfo (functions: Record<string, Sig>): ModuleInfo {
-  return {
-    kind: 'core',
-    size: 1234,
-    imports: [],
-    exports: [
-      { name: 'memory', kind: 'memory', limits: { min: 1 } },
-      ...Object.entries(functions).map(([name, [params, results]]) => ({ name, kind: 'function' as const, signature: { params, results } }))
-    ],
-    memories: [{ min: 1 }],
-    tables: [],
-    customSections: [],
-    requires: []
-  }
-}
+import { moduleInfo } from '../helpers/module-info.ts'
 
 const CID = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
 

@@ -9,11 +9,6 @@ export function nodeUrl (flag: string | undefined): string {
   return (flag ?? process.env.WASMESH_NODE ?? DEFAULT_NODE_URL).replace(/\/+$/, '')
 }
 
-/** GETs JSON from a node; a SPEC error body comes back as the WasmeshError it describes. */
-export async function getJson (base: string, path: string): Promise<unknown> {
-  return await requestJson(base, path)
-}
-
 /** Sends a request to a node and reads its JSON answer; a SPEC error body becomes the WasmeshError it describes. */
 export async function requestJson (base: string, path: string, init: { method?: string, body?: RequestInit['body'], headers?: Record<string, string>, timeoutMs?: number } = {}): Promise<unknown> {
   const timeoutMs = init.timeoutMs ?? REQUEST_TIMEOUT_MS

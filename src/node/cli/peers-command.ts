@@ -1,4 +1,4 @@
-import { getJson, nodeUrl } from './client.ts'
+import { nodeUrl, requestJson } from './client.ts'
 import type { Command } from 'commander'
 
 interface PeerJson { peerId: string, name: string, http: string | null, skills: Array<{ name: string }>, lastSeenMs: number }
@@ -18,7 +18,7 @@ export function peersCommand (program: Command): void {
     .option('--node <url>', 'node to ask (default $WASMESH_NODE, else http://127.0.0.1:8080)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { node?: string, json?: boolean }) => {
-      const peers = await getJson(nodeUrl(opts.node), '/peers') as PeerJson[]
+      const peers = await requestJson(nodeUrl(opts.node), '/peers') as PeerJson[]
       process.stdout.write((opts.json === true ? JSON.stringify(peers, null, 2) : formatPeers(peers)) + '\n')
     })
 }

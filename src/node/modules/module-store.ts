@@ -5,15 +5,16 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { WasmeshError, isWasmeshError } from '../../errors.ts'
 import { importOptions } from '../../protocols/modules/layout.ts'
-import { DEFAULT_MEDIA_TYPE, moduleDescriptionSchema } from '../../wasm/describe/description.ts'
-import { assertDeploymentFiles, attachDeploymentFiles } from '../../wasm/describe/mounts.ts'
+import { moduleDescriptionSchema } from '../../wasm/describe/description.ts'
+import { assertDeploymentFiles, attachDeploymentFiles, deploymentFiles } from '../../wasm/describe/mounts.ts'
 import { normalizeDescription } from '../../wasm/describe/normalize.ts'
 import { validateModule } from '../../wasm/validate-module.ts'
 import { RECORDS_PREFIX, checkModuleName, decodeRecord, encodeRecord, nameKey, parseCid, recordKey } from './records.ts'
 import type { ModuleExchange } from '../../protocols/modules/exchange.ts'
 import type { ModuleDescription } from '../../wasm/describe/description.ts'
+import type { StoredFile } from '../../wasm/describe/mounts.ts'
 import type { ModuleLimits } from '../../wasm/limits.ts'
-import type { ModuleRecord, StoredFile } from './records.ts'
+import type { ModuleRecord } from './records.ts'
 import type { Datastore } from 'interface-datastore'
 import type { Mortice } from 'mortice'
 
@@ -66,6 +67,7 @@ export class ModuleStore {
   readonly #fetches = new Map<string, Promise<ModuleRecord>>()
   /** Adds and fetches share it; garbage collection takes it alone (blocks wait unpinned between import and pin). */
   readonly #gcLock: Mortice
+  #cleanup: Promise<void> = Promise.resolve()
 
   constructor (init: ModuleStoreInit) {
     this.#init = init
@@ -78,20 +80,38 @@ export class ModuleStore {
     return this.#init.limits
   }
 
-  /** Loads the index, drops pins no record refers to (a crash between pin and record), collects garbage. */
+  /**
+   * Loads the index. What a crash left behind (pins no record refers to, blocks no pin holds)
+   * is cleared in the background, off the node's start-up: it walks every pin and block.
+   */
   async open (): Promise<void> {
     for await (const { value } of this.#datastore.query({ prefix: RECORDS_PREFIX })) {
       const record = decodeRecord(value)
       this.#records.set(record.cid, record)
       if (record.name !== null) this.#names.set(record.name, record.cid)
     }
-    const referenced = new Set([...this.#records.values()].flatMap(referencedCids))
-    const stale: CID[] = []
-    for await (const pin of this.#exchange.helia.pins.ls()) {
-      if (!referenced.has(pin.cid.toString())) stale.push(pin.cid)
+    this.#cleanup = this.#clearLeftovers().catch(() => {})
+  }
+
+  /** Waits for background work on the stores; call before closing them. */
+  async close (): Promise<void> {
+    await this.#cleanup
+  }
+
+  async #clearLeftovers (): Promise<void> {
+    // Alone: an add in flight pins before it records, and would look stale.
+    const release = await this.#gcLock.writeLock()
+    try {
+      const referenced = new Set([...this.#records.values()].flatMap(referencedCids))
+      const stale: CID[] = []
+      for await (const pin of this.#exchange.helia.pins.ls()) {
+        if (!referenced.has(pin.cid.toString())) stale.push(pin.cid)
+      }
+      for (const cid of stale) await drain(this.#exchange.helia.pins.rm(cid))
+      await this.#exchange.helia.gc()
+    } finally {
+      release()
     }
-    for (const cid of stale) await drain(this.#exchange.helia.pins.rm(cid))
-    await this.collectGarbage()
   }
 
   list (): ModuleRecord[] {
@@ -135,8 +155,7 @@ export class ModuleStore {
         source: 'added',
         info,
         description: null,
-        descriptionCid: null,
-        files: []
+        descriptionCid: null
       })
     } finally {
       release()
@@ -166,7 +185,7 @@ export class ModuleStore {
     return await collect(this.read(record), record.size + 1)
   }
 
-  async fileBytes (file: StoredFile): Promise<Uint8Array> {
+  async fileBytes (file: { cid: string, size: number }): Promise<Uint8Array> {
     return await collect(this.#exchange.fs.cat(CID.parse(file.cid), { offline: true }), file.size + 1)
   }
 
@@ -195,22 +214,18 @@ export class ModuleStore {
     try {
       const bytes = await this.#fetchBytes(cid, this.#init.limits.maxModuleBytes, timeoutMs, signal)
       const info = await validateModule(bytes, this.#init.limits)
-      const hint = this.#init.remoteHoldings({ cid: key }).find(h => h.description !== undefined) ??
-        this.#init.remoteHoldings({ cid: key })[0]
+      const holdings = this.#init.remoteHoldings({ cid: key })
+      const hint = holdings.find(h => h.description !== undefined) ?? holdings[0]
       let description: ModuleDescription | null = null
-      let descriptionCid: string | null = null
-      let files: StoredFile[] = []
       if (hint?.description !== undefined) {
-        const fetched = await this.#fetchDescription(CID.parse(hint.description), timeoutMs, signal)
-        description = fetched.description
-        files = fetched.files
-        descriptionCid = hint.description
+        description = await this.#fetchDescription(CID.parse(hint.description), timeoutMs, signal)
       }
+      const descriptionCid = hint?.description ?? null
       await this.#pin(cid)
       if (descriptionCid !== null) await this.#pin(CID.parse(descriptionCid))
-      for (const file of files) await this.#pin(CID.parse(file.cid))
+      for (const file of deploymentFiles(description)) await this.#pin(CID.parse(file.cid))
       const name = hint?.name !== undefined && !this.#names.has(hint.name) ? hint.name : null
-      return await this.#commit({ cid: key, name, size: bytes.byteLength, addedAt: Date.now(), source: 'fetched', info, description, descriptionCid, files })
+      return await this.#commit({ cid: key, name, size: bytes.byteLength, addedAt: Date.now(), source: 'fetched', info, description, descriptionCid })
     } finally {
       release()
     }
@@ -228,18 +243,20 @@ export class ModuleStore {
     }
   }
 
-  async #fetchDescription (cid: CID, timeoutMs: number, signal: AbortSignal): Promise<{ description: ModuleDescription, files: StoredFile[] }> {
+  /** A description block and the deployment-stage files its mounts point at. */
+  async #fetchDescription (cid: CID, timeoutMs: number, signal: AbortSignal): Promise<ModuleDescription> {
     if (cid.code !== jsonCodec.code) throw new WasmeshError('invalid-module', `description ${cid.toString()} is not a JSON block`)
     const block = await this.#fetchBytes(cid, 1024 * 1024, timeoutMs, signal, true)
-    const doc = jsonCodec.decode(block) as { description: unknown, files: StoredFile[] }
-    const description = typeof doc === 'object' && doc !== null ? moduleDescriptionSchema.safeParse(doc.description) : undefined
-    if (description?.success !== true || !Array.isArray(doc.files) || !doc.files.every(isStoredFile)) {
+    const doc = jsonCodec.decode(block) as { description?: unknown } | null
+    const parsed = moduleDescriptionSchema.safeParse(doc?.description)
+    const files = parsed.success ? deploymentFiles(parsed.data) : []
+    if (!parsed.success || !files.every(f => parseCid(f.cid) !== null)) {
       throw new WasmeshError('invalid-module', `description ${cid.toString()} is not a wasmesh description`)
     }
-    for (const file of doc.files) {
+    for (const file of files) {
       await this.#fetchBytes(CID.parse(file.cid), this.#init.limits.maxModuleBytes, timeoutMs, signal)
     }
-    return { description: description.data, files: doc.files }
+    return parsed.data
   }
 
   /**
@@ -254,19 +271,19 @@ export class ModuleStore {
     assertDeploymentFiles(normalized, input.files.map(f => f.mount))
     const release = await this.#gcLock.readLock()
     try {
-      const files: StoredFile[] = []
+      const stored = new Map<string, StoredFile>()
       for (const file of input.files) {
         const cid = await this.#exchange.fs.addBytes(file.bytes, importOptions())
-        files.push({ mount: file.mount, cid: cid.toString(), size: file.bytes.byteLength, mediaType: file.mediaType ?? DEFAULT_MEDIA_TYPE })
+        stored.set(file.mount, { cid: cid.toString(), size: file.bytes.byteLength, ...(file.mediaType !== undefined ? { mediaType: file.mediaType } : {}) })
       }
-      const description = attachDeploymentFiles(normalized, new Map(files.map(f => [f.mount, f])))
-      const block = jsonCodec.encode({ module: record.cid, description, files })
+      const description = attachDeploymentFiles(normalized, stored)
+      const block = jsonCodec.encode({ module: record.cid, description })
       const descriptionCid = CID.createV1(jsonCodec.code, await sha256.digest(block))
       await this.#exchange.helia.blockstore.put(descriptionCid, block)
-      for (const file of files) await this.#pin(CID.parse(file.cid))
+      for (const file of stored.values()) await this.#pin(CID.parse(file.cid))
       await this.#pin(descriptionCid)
       const previous = record
-      const updated = await this.#commit({ ...record, description, descriptionCid: descriptionCid.toString(), files })
+      const updated = await this.#commit({ ...record, description, descriptionCid: descriptionCid.toString() })
       await this.#unpinUnreferenced(referencedCids(previous).filter(c => c !== record.cid))
       return updated
     } finally {
@@ -334,14 +351,8 @@ export class ModuleStore {
   }
 }
 
-function isStoredFile (f: unknown): f is StoredFile {
-  const file = f as StoredFile
-  return typeof file === 'object' && file !== null && typeof file.mount === 'string' && typeof file.cid === 'string' &&
-    parseCid(file.cid) !== null && Number.isSafeInteger(file.size) && typeof file.mediaType === 'string'
-}
-
 function referencedCids (record: ModuleRecord): string[] {
-  return [record.cid, ...(record.descriptionCid !== null ? [record.descriptionCid] : []), ...record.files.map(f => f.cid)]
+  return [record.cid, ...(record.descriptionCid !== null ? [record.descriptionCid] : []), ...deploymentFiles(record.description).map(f => f.cid)]
 }
 
 async function drain (it: AsyncIterable<unknown>): Promise<void> {

@@ -1,17 +1,9 @@
 import { Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
 import { WasmeshError } from '../../errors.ts'
-import { MODULE_NAME } from '../../protocols/modules/constants.ts'
+import { CID_TEXT, MODULE_NAME } from '../../protocols/modules/constants.ts'
 import type { ModuleDescription } from '../../wasm/describe/description.ts'
 import type { ModuleInfo } from '../../wasm/module-info.ts'
-
-/** A deployment-stage file attached by a description, stored by CID like the module. */
-export interface StoredFile {
-  mount: string
-  cid: string
-  size: number
-  mediaType: string
-}
 
 /** What a node knows of one module it holds. The record is written last: no record, no module. */
 export interface ModuleRecord {
@@ -22,10 +14,12 @@ export interface ModuleRecord {
   /** `added` here, or `fetched` from a peer. */
   source: 'added' | 'fetched'
   info: ModuleInfo
-  /** The normalized description (see src/wasm/describe/) and where its JSON block is. */
+  /**
+   * The normalized description (see src/wasm/describe/), its deployment-stage mounts carrying
+   * their files' CIDs, and where its JSON block is.
+   */
   description: ModuleDescription | null
   descriptionCid: string | null
-  files: StoredFile[]
 }
 
 
@@ -43,7 +37,7 @@ export function decodeRecord (bytes: Uint8Array): ModuleRecord {
 
 /** A CID given by a user, or null when the text is not one (then it may be a name). */
 export function parseCid (text: string): CID | null {
-  if (!/^(b[a-z2-7]{20,120}|Qm[1-9A-HJ-NP-Za-km-z]{44})$/.test(text)) return null
+  if (!CID_TEXT.test(text)) return null
   try {
     return CID.parse(text)
   } catch {

@@ -3,9 +3,7 @@ import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { skillDescriptorSchema } from '../../wasm/skills/descriptor.ts'
 import { NODE_NAME } from './node-name.ts'
-import { MAX_ANNOUNCED_MODULES, MODULE_NAME } from '../modules/constants.ts'
-
-const CID_TEXT = /^b[a-z2-7]{20,120}$/
+import { CID_TEXT, MAX_ANNOUNCED_MODULES, MODULE_NAME } from '../modules/constants.ts'
 import { ANNOUNCE_DOMAIN, ANNOUNCE_PAYLOAD_TYPE, MAX_ANNOUNCED_ADDRS, MAX_ANNOUNCEMENT_BYTES, MAX_HEARTBEAT_MS, MIN_HEARTBEAT_MS } from './constants.ts'
 import type { PrivateKey, Record as Libp2pRecord } from '@libp2p/interface'
 

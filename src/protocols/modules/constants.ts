@@ -17,3 +17,5 @@ export const BITSWAP_OPTIONS = {
 } as const
 /** A module name: not a CID, safe as a datastore key and a URL segment. */
 export const MODULE_NAME = /^[A-Za-z_][A-Za-z0-9._-]{0,63}$/
+/** A CID as text: CIDv1 in base32, or CIDv0. Checked before parsing, and in announcements. */
+export const CID_TEXT = /^(b[a-z2-7]{20,120}|Qm[1-9A-HJ-NP-Za-km-z]{44})$/

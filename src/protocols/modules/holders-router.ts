@@ -19,9 +19,9 @@ export function holdersRouter (findHolders: (cid: string) => Holder[], peerStore
     name: 'wasmesh-holders',
     async * findProviders (cid: CID): AsyncGenerator<Provider> {
       for (const holder of findHolders(cid.toString())) {
-        let id
+        let peerId
         try {
-          id = peerIdFromString(holder.peerId).toCID()
+          peerId = peerIdFromString(holder.peerId)
         } catch {
           continue
         }
@@ -30,9 +30,8 @@ export function holdersRouter (findHolders: (cid: string) => Holder[], peerStore
           try { multiaddrs.push(multiaddr(addr)) } catch {}
         }
         // Bitswap dials providers by peer id: the peer store must know where they are.
-        const peerId = peerIdFromString(holder.peerId)
         await peerStore.merge(peerId, { multiaddrs }).catch(() => {})
-        yield { id, multiaddrs, protocols: ['transport-bitswap'], router: 'wasmesh-holders', fallback: false }
+        yield { id: peerId.toCID(), multiaddrs, protocols: ['transport-bitswap'], router: 'wasmesh-holders', fallback: false }
       }
     }
   }

@@ -90,3 +90,24 @@ export function attachDeploymentFiles (desc: ModuleDescription, files: ReadonlyM
     }]))
   }
 }
+
+/** A deployment-stage file as a stored description points at it. */
+export interface DeploymentFile {
+  mount: string
+  cid: string
+  size: number
+  mediaType: string
+}
+
+/** The files a stored description's deployment-stage mounts point at, one per mount name. */
+export function deploymentFiles (desc: ModuleDescription | null): DeploymentFile[] {
+  const files = new Map<string, DeploymentFile>()
+  for (const fn of Object.values(desc?.functions ?? {})) {
+    for (const m of fn.mounts) {
+      if (m.stage === 'deployment' && m.cid !== undefined && m.size !== undefined && !files.has(m.name)) {
+        files.set(m.name, { mount: m.name, cid: m.cid, size: m.size, mediaType: m.mediaType })
+      }
+    }
+  }
+  return [...files.values()]
+}

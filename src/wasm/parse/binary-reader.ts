@@ -124,6 +124,16 @@ export class BinaryReader {
     return new BinaryReader(this.bytes, start, start + n)
   }
 
+  /** The next section (core module or component): its id, where it starts, a reader over its body. */
+  section (): { id: number, at: number, body: BinaryReader } {
+    const at = this.pos
+    const id = this.u8()
+    const sizeAt = this.pos
+    const size = this.u32()
+    if (size > this.remaining) this.fail(`section ${id} of ${size} bytes runs past the end (${this.remaining} bytes left)`, sizeAt)
+    return { id, at, body: this.sub(size) }
+  }
+
   /**
    * A vector's length. Every element takes at least one byte, so a count above the bytes
    * left is malformed: refusing it early stops a forged count from driving a long loop or

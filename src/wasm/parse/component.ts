@@ -60,17 +60,11 @@ function readComponent (r: BinaryReader, outline: ComponentOutline, depth: numbe
   const at = r.pos
   if (readPreamble(r) !== 'component') r.fail('expected a component', at)
   while (!r.atEnd()) {
-    const sectionAt = r.pos
-    const id = r.u8()
-    const sizeAt = r.pos
-    const size = r.u32()
-    if (size > r.remaining) r.fail(`section ${id} of ${size} bytes runs past the end (${r.remaining} bytes left)`, sizeAt)
-    const s = r.sub(size)
+    const { id, at: sectionAt, body: s } = r.section()
     if (id === COMPONENT_CUSTOM) {
-      const nameStart = s.pos
       const name = s.name()
       // only the component's own custom sections: nested ones belong to its parts
-      if (depth === 0) outline.customSections.push({ name, size: size - (s.pos - nameStart) })
+      if (depth === 0) outline.customSections.push({ name, size: s.remaining })
     } else if (id === COMPONENT_CORE_MODULE) {
       const preambleAt = s.pos
       if (readPreamble(s) !== 'core') s.fail('expected a core module', preambleAt)

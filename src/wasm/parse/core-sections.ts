@@ -87,17 +87,10 @@ export function readCoreSections (r: BinaryReader): CoreState {
   }
   let lastRank = 0
   while (!r.atEnd()) {
-    const at = r.pos
-    const id = r.u8()
-    const sizeAt = r.pos
-    const size = r.u32()
-    if (size > r.remaining) r.fail(`section ${id} of ${size} bytes runs past the end (${r.remaining} bytes left)`, sizeAt)
+    const { id, at, body: s } = r.section()
     if (id >= SECTION_RANK.length) r.fail(`unknown section id ${id}`, at)
-    const s = r.sub(size)
     if (id === CUSTOM) {
-      const nameStart = s.pos
-      const name = s.name()
-      state.customSections.push({ name, size: size - (s.pos - nameStart) })
+      state.customSections.push({ name: s.name(), size: s.remaining })
       continue
     }
     const rank = SECTION_RANK[id]
