@@ -7,8 +7,8 @@ export const WASMESH = join(fileURLToPath(new URL('../../', import.meta.url)), '
 export interface Run { code: number | null, stdout: string, stderr: string }
 
 /** Runs the CLI in a child process, as a user would; killed if it hangs (the test then fails on its code). */
-export async function runWasmesh (args: string[], opts: { timeoutMs?: number, env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  const child = spawn(process.execPath, [WASMESH, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env })
+export async function runWasmesh (args: string[], opts: { timeoutMs?: number, env?: NodeJS.ProcessEnv, cwd?: string } = {}): Promise<Run> {
+  const child = spawn(process.execPath, [WASMESH, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })

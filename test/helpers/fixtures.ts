@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { relative } from 'node:path'
 import { engine } from '../../src/wasm/engine.ts'
 import asc from 'assemblyscript/asc'
 import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco'
@@ -13,7 +15,7 @@ import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco'
 const FIXTURES = new URL('../fixtures/', import.meta.url)
 
 /** the WAT fixtures, by file name without `.wat` */
-export const WAT_FIXTURES = ['add', 'camera-app', 'counter', 'big-memory', 'kitchen-sink'] as const
+export const WAT_FIXTURES = ['add', 'camera-app', 'counter', 'big-memory', 'kitchen-sink', 'skills-guest', 'camera-no-alloc'] as const
 
 const cache = new Map<string, Promise<Uint8Array>>()
 
@@ -49,6 +51,31 @@ export async function assemblyScript (name: string): Promise<Uint8Array> {
   })
 }
 
+/**
+ * test/fixtures/as/<name>.ts compiled against WASI preview 1 with @assemblyscript/wasi-shim
+ * (its asconfig: console, process, Date... over WASI, `_start` exported). Built with asc's
+ * `main` from the file on disk so the shim's library files are found; nothing is written.
+ */
+export async function assemblyScriptWasi (name: string): Promise<Uint8Array> {
+  return await cached(`as-wasi:${name}`, async () => {
+    const file = fileURLToPath(new URL(`as/${name}.ts`, FIXTURES))
+    const shim = new URL('../../node_modules/@assemblyscript/wasi-shim/', import.meta.url)
+    const { options } = JSON.parse(await readFile(new URL('asconfig.json', shim), 'utf8')) as { options: { use: string[], exportStart: string } }
+    // asc mishandles an absolute --lib: give it relative to the working directory
+    const shimArgs = ['--lib', relative(process.cwd(), fileURLToPath(new URL('assembly', shim))), '--exportStart', options.exportStart, ...options.use.flatMap(u => ['--use', u])]
+    let binary: Uint8Array | undefined
+    const result = await asc.main([file, ...shimArgs, '--outFile', `${name}.wasm`, '-O3', '--runtime', 'stub', '--noAssert'], {
+      writeFile: (out: string, contents: Uint8Array | string) => {
+        if (out.endsWith('.wasm') && typeof contents !== 'string') binary = contents
+      }
+    })
+    if (result.error !== null || binary === undefined) {
+      throw new Error(`asc failed on ${name}.ts: ${result.error?.message ?? ''}\n${result.stderr.toString()}`)
+    }
+    return binary
+  })
+}
+
 /** test/fixtures/component/calc.wat given the world in calc.wit, made a component */
 export async function calcComponent (): Promise<Uint8Array> {
   return await cached('component:calc', async () => {
@@ -81,11 +108,11 @@ export function engineInterface (bytes: Uint8Array): { imports: Array<{ module: 
 const bigModules = new Map<number, Uint8Array>()
 
 /** the sizes bigModule picks for a given byte count, so tests can predict its interface */
-export function bigModuleShape (bytes: number): { functions: number, imports: number, exports: number } {
+export function bigModuleShape (bytes: number, withImports = true): { functions: number, imports: number, exports: number } {
   const functions = Math.max(1, Math.min(10_000, Math.round(bytes / 200)))
   return {
     functions,
-    imports: Math.min(200, Math.ceil(functions / 50)),
+    imports: withImports ? Math.min(200, Math.ceil(functions / 50)) : 0,
     exports: Math.min(1000, Math.ceil(functions / 10))
   }
 }
@@ -98,12 +125,14 @@ export const BIG_MODULE_IMPORTS = ['camera', 'sensor', 'sys', 'wasi_snapshot_pre
  * like real code for the parser to work on: up to 10,000 small functions of four signatures,
  * up to 200 function imports from four modules and 1,000 exports, a memory and a global,
  * the function bodies padding it out (then a custom section `pad` for the last few bytes).
- * Cached per size and shared: copy before mutating.
+ * Cached per size and shared: copy before mutating. Without imports, it links anywhere
+ * (for the runtime to instantiate).
  */
-export function bigModule (bytes: number): Uint8Array {
-  const known = bigModules.get(bytes)
+export function bigModule (bytes: number, withImports = true): Uint8Array {
+  const key = withImports ? bytes : -bytes
+  const known = bigModules.get(key)
   if (known !== undefined) return known
-  const shape = bigModuleShape(bytes)
+  const shape = bigModuleShape(bytes, withImports)
   const types: Array<[number[], number[]]> = [
     [[], [I32]], [[I32, I32], [I32]], [[I64], [I64]], [[F32, F64], [F64]]
   ]
@@ -179,7 +208,7 @@ export function bigModule (bytes: number): Uint8Array {
     out.bytes(new Uint8Array(payload))
   }
   const module = out.result()
-  bigModules.set(bytes, module)
+  bigModules.set(key, module)
   return module
 }
 
@@ -248,4 +277,31 @@ class Writer {
   result (): Uint8Array {
     return this.buf.slice(0, this.length)
   }
+}
+
+/**
+ * src/wasm/component/skills.wit as a nested `package ... { }` block, so a fixture's WIT source
+ * can carry the wasmesh:skills interfaces it imports (componentEmbed takes one source text)
+ */
+async function skillsWitNested (): Promise<string> {
+  const wit = await readFile(new URL('../../src/wasm/component/skills.wit', import.meta.url), 'utf8')
+  return wit.replace(/^package\s+([^;]+);/m, 'package $1 {') + '\n}\n'
+}
+
+/** test/fixtures/component/sensor.wat given the world in sensor.wit (plus wasmesh:skills), made a component */
+export async function sensorComponent (): Promise<Uint8Array> {
+  return await cached('component:sensor', async () => {
+    const core = await parse(await source('component/sensor.wat'))
+    const witSource = await source('component/sensor.wit') + '\n' + await skillsWitNested()
+    return await componentNew(await componentEmbed({ binary: core, witSource, world: 'sensor' }))
+  })
+}
+
+/** test/fixtures/component/hello-wasi.wat given the world in hello-wasi.wit, made a component */
+export async function helloWasiComponent (): Promise<Uint8Array> {
+  return await cached('component:hello-wasi', async () => {
+    const core = await parse(await source('component/hello-wasi.wat'))
+    const embedded = await componentEmbed({ binary: core, witSource: await source('component/hello-wasi.wit'), world: 'hello' })
+    return await componentNew(embedded)
+  })
 }

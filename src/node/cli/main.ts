@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { isWasmeshError } from '../../errors.ts'
 import { moduleCommand } from './module-command.ts'
 import { peersCommand } from './peers-command.ts'
+import { runCommand } from './run-command.ts'
 import { startCommand } from './start-command.ts'
 
 /** Exit codes: 0 done, 1 failed, 2 bad usage or bad input (flags, files). */
@@ -13,9 +14,11 @@ export function buildProgram (): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .enablePositionalOptions()
   startCommand(program)
   peersCommand(program)
   moduleCommand(program)
+  runCommand(program)
   for (const cmd of program.commands) {
     cmd.exitOverride()
     for (const sub of cmd.commands) sub.exitOverride()

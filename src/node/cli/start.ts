@@ -31,7 +31,7 @@ function bad (message: string): WasmeshError {
   return new WasmeshError('bad-request', message)
 }
 
-async function readSkills (file: string | undefined): Promise<ConfiguredSkill[]> {
+export async function readSkills (file: string | undefined): Promise<ConfiguredSkill[]> {
   if (file === undefined) return []
   let text: string
   try {

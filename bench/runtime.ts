@@ -1,0 +1,131 @@
+/**
+ * Runtime benchmark: what the sandbox costs.
+ *
+ *   node_modules/.bin/node bench/runtime.ts [--calls N]
+ *
+ * (a) a numeric export (i32 add) called through the isolated path (worker thread, shared-memory
+ *     channel) against the same export called in-thread on a raw instance: µs p50/p99, ratio;
+ * (b) a component's numeric export against a core module's through that same path: ratio;
+ * (c) prepare (validate, link-check, cap, compile) + instantiate of a 1 MB module, cold (new
+ *     bytes) and cached (bytes already compiled);
+ * (d) WASI preview 1 file write and read throughput of a guest against node:fs on this thread,
+ *     same file size and chunk size.
+ */
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { engine } from '../src/wasm/engine.ts'
+import { WasmRuntime } from '../src/wasm/runtime/index.ts'
+import type { GuestInstance } from '../src/wasm/runtime/index.ts'
+import { bigModule, sensorComponent, wat, withCustomSection } from '../test/helpers/fixtures.ts'
+
+const { values } = parseArgs({ options: { calls: { type: 'string', default: '20000' } } })
+const CALLS = Number(values.calls)
+const MiB = 1024 * 1024
+
+const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]
+const fmt = (n: number, digits = 2): string => n.toFixed(digits)
+
+async function callTimes (guest: GuestInstance, fn: string, args: number[], n: number): Promise<number[]> {
+  for (let i = 0; i < 2000; i++) await guest.call(fn, args) // warm-up
+  const times = new Array<number>(n)
+  for (let i = 0; i < n; i++) {
+    const start = process.hrtime.bigint()
+    await guest.call(fn, args)
+    times[i] = Number(process.hrtime.bigint() - start) / 1000
+  }
+  return times.sort((a, b) => a - b)
+}
+
+function rawCallNs (bytes: Uint8Array, n: number): number {
+  const instance = new engine.Instance(new engine.Module(bytes))
+  const add = instance.exports.add as (a: number, b: number) => number
+  let sink = 0
+  for (let i = 0; i < 100_000; i++) sink += add(i, 1)
+  const start = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) sink += add(i, 1)
+  const ns = Number(process.hrtime.bigint() - start) / n
+  if (sink === 0.5) console.log(sink)
+  return ns
+}
+
+const runtime = new WasmRuntime({
+  limits: { callTimeoutMs: 60_000 },
+  skills: [{ name: 'camera', provider: { type: 'simulated' } }, { name: 'dht', provider: { type: 'simulated' } }]
+})
+
+// (a)
+const addBytes = await wat('add')
+const core = await runtime.instantiate(await runtime.prepare(addBytes))
+const isolated = await callTimes(core, 'add', [2, 3], CALLS)
+const rawNs = rawCallNs(addBytes, 10_000_000)
+console.log(`(a) numeric call, ${CALLS} sequential calls`)
+console.log(`    raw in-thread call          ${fmt(rawNs, 1)} ns`)
+console.log(`    isolated path (worker)      p50 ${fmt(quantile(isolated, 0.5))} µs  p99 ${fmt(quantile(isolated, 0.99))} µs`)
+console.log(`    ratio isolated p50 / raw    ${fmt(quantile(isolated, 0.5) * 1000 / rawNs, 0)}x`)
+
+// (b)
+const component = await runtime.instantiate(await runtime.prepare(await sensorComponent()))
+const componentTimes = await callTimes(component, 'add', [2, 3], CALLS)
+const coreAgain = await callTimes(core, 'add', [2, 3], CALLS)
+console.log('(b) component call against core call, same isolated path')
+console.log(`    core       p50 ${fmt(quantile(coreAgain, 0.5))} µs  p99 ${fmt(quantile(coreAgain, 0.99))} µs`)
+console.log(`    component  p50 ${fmt(quantile(componentTimes, 0.5))} µs  p99 ${fmt(quantile(componentTimes, 0.99))} µs`)
+console.log(`    ratio p50  ${fmt(quantile(componentTimes, 0.5) / quantile(coreAgain, 0.5))}x`)
+component.close()
+
+// (c)
+const base = bigModule(1_000_000, false)
+const cold: number[] = []
+const cached: number[] = []
+for (let i = 0; i < 5; i++) {
+  const bytes = withCustomSection(base, 'run', randomBytes(16))
+  let start = performance.now()
+  const first = await runtime.instantiate(await runtime.prepare(bytes))
+  cold.push(performance.now() - start)
+  first.close()
+  start = performance.now()
+  const again = await runtime.instantiate(await runtime.prepare(bytes))
+  cached.push(performance.now() - start)
+  again.close()
+}
+cold.sort((a, b) => a - b)
+cached.sort((a, b) => a - b)
+console.log(`(c) prepare + instantiate of a ${(base.length / 1e6).toFixed(1)} MB module (median of 5; a new worker each time)`)
+console.log(`    cold ${fmt(quantile(cold, 0.5), 1)} ms   cached ${fmt(quantile(cached, 0.5), 1)} ms`)
+
+// (d)
+const dir = mkdtempSync(join(tmpdir(), 'wasmesh-bench-'))
+try {
+  const io = await runtime.instantiate(await runtime.prepare(await wat('file-io')), { preopens: [{ guest: '/data', host: dir }] })
+  const total = 64 * MiB
+  const chunk = 64 * 1024
+  let start = performance.now()
+  const written = (await io.call('write_file', [total, chunk])).value
+  const guestWrite = performance.now() - start
+  start = performance.now()
+  const read = (await io.call('read_file', [chunk])).value
+  const guestRead = performance.now() - start
+  if (written !== total || read !== total) throw new Error(`guest moved ${String(written)} / ${String(read)} bytes`)
+  const buffer = new Uint8Array(chunk)
+  const path = join(dir, 'node.bin')
+  start = performance.now()
+  let fd = openSync(path, 'w')
+  for (let done = 0; done < total; done += chunk) writeSync(fd, buffer)
+  closeSync(fd)
+  const nodeWrite = performance.now() - start
+  start = performance.now()
+  fd = openSync(path, 'r')
+  while (readSync(fd, buffer) > 0);
+  closeSync(fd)
+  const nodeRead = performance.now() - start
+  const rate = (ms: number): string => `${fmt(total / MiB / (ms / 1000), 0)} MiB/s`
+  console.log(`(d) file I/O, ${total / MiB} MiB in ${chunk / 1024} KiB chunks`)
+  console.log(`    write: guest ${rate(guestWrite)}, node:fs ${rate(nodeWrite)}, ratio ${fmt(guestWrite / nodeWrite)}x`)
+  console.log(`    read:  guest ${rate(guestRead)}, node:fs ${rate(nodeRead)}, ratio ${fmt(guestRead / nodeRead)}x`)
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+  runtime.close()
+}

@@ -1,0 +1,7 @@
+export { WasmRuntime } from './runtime.ts'
+export type { RuntimeOptions, PreparedModule, GuestSetup } from './runtime.ts'
+export { GuestInstance } from './guest-instance.ts'
+export type { GuestOutcome } from './guest-instance.ts'
+export { DEFAULT_RUNTIME_LIMITS } from './options.ts'
+export type { RuntimeLimits } from './options.ts'
+export { coerceArgs } from './coerce-args.ts'

@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto'
+import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { WasmeshError } from '../../errors.ts'
+import { engine } from '../engine.ts'
+import type { WasmModule } from '../engine.ts'
+import { validateModule } from '../validate-module.ts'
+import { capGrowth } from '../sandbox/cap-limits.ts'
+import { assertLinks } from '../skills/link-check.ts'
+import { skillDescriptors } from '../skills/skills-file.ts'
+import type { ConfiguredSkill } from '../skills/skills-file.ts'
+import type { SkillDescriptor } from '../skills/descriptor.ts'
+import { createProviders } from '../skills/providers/index.ts'
+import type { SkillProvider } from '../skills/providers/index.ts'
+import type { ModuleInfo } from '../module-info.ts'
+import { GuestInstance } from './guest-instance.ts'
+import type { GuestCode, GuestEnvironment } from './messages.ts'
+import { DEFAULT_RUNTIME_LIMITS } from './options.ts'
+import type { RuntimeLimits } from './options.ts'
+import { PreparedCache } from './prepared-cache.ts'
+
+export interface RuntimeOptions {
+  limits?: Partial<RuntimeLimits>
+  /** the skills this node offers beyond `sys` (from its skills file) */
+  skills?: readonly ConfiguredSkill[]
+  /** where skill data come from; made from `skills` if not given */
+  providers?: ReadonlyMap<string, SkillProvider>
+}
+
+/** A module checked, linked against this node's skills and compiled: ready to instantiate. */
+export interface PreparedModule {
+  /** sha-256 of the bytes, hex */
+  hash: string
+  info: ModuleInfo
+  code: GuestCode
+}
+
+/** How a guest is instantiated; every field has a default. */
+export interface GuestSetup {
+  args?: string[]
+  env?: Record<string, string>
+  /** host dirs the guest may use, by the path it sees them at */
+  preopens?: Array<{ guest: string, host: string }>
+  stdio?: 'capture' | 'inherit'
+  /** per-call time limit, this instance's (default: the node's) */
+  timeoutMs?: number
+}
+
+/**
+ * The node's WebAssembly runtime: checks, links and compiles modules once (cached by
+ * content hash), then runs each instance sandboxed on its own worker thread with the
+ * node's limits. Imports nothing from libp2p: the node, `wasmesh run` and the simulator
+ * all use it the same way.
+ */
+export class WasmRuntime {
+  readonly limits: RuntimeLimits
+  readonly offered: SkillDescriptor[]
+  private readonly providers: ReadonlyMap<string, SkillProvider>
+  private readonly prepared: PreparedCache<PreparedModule>
+  private readonly live = new Set<GuestInstance>()
+
+  constructor (options: RuntimeOptions = {}) {
+    this.limits = { ...DEFAULT_RUNTIME_LIMITS, ...options.limits }
+    this.offered = skillDescriptors(options.skills ?? [])
+    this.providers = options.providers ?? createProviders(options.skills ?? [])
+    this.prepared = new PreparedCache(this.limits.compiledCacheEntries)
+  }
+
+  /** validates (size, engine, parse, memory minimum), checks links, caps growth and compiles; cached */
+  async prepare (bytes: Uint8Array): Promise<PreparedModule> {
+    if (bytes.length > this.limits.maxModuleBytes) {
+      throw new WasmeshError('too-large', `module of ${bytes.length} bytes exceeds the limit of ${this.limits.maxModuleBytes} bytes`,
+        { size: bytes.length, limit: this.limits.maxModuleBytes })
+    }
+    const hash = createHash('sha256').update(bytes).digest('hex')
+    return await this.prepared.get(hash, async () => {
+      const info = await validateModule(bytes, this.limits)
+      assertLinks(info, this.offered)
+      return { hash, info, code: await this.compile(bytes, info) }
+    })
+  }
+
+  /** a guest instance of a prepared module, instantiated (link errors and start traps surface here) */
+  async instantiate (module: PreparedModule, setup: GuestSetup = {}): Promise<GuestInstance> {
+    const environment: GuestEnvironment = {
+      args: setup.args ?? ['module.wasm'],
+      env: setup.env ?? {},
+      preopens: (setup.preopens ?? []).map(checkPreopen),
+      stdio: setup.stdio ?? 'capture'
+    }
+    const instance = new GuestInstance({
+      type: 'instantiate',
+      code: module.code,
+      environment,
+      skills: this.offered.map(s => s.name),
+      maxOutputBytes: this.limits.maxOutputBytes
+    }, {
+      providers: this.providers,
+      timeoutMs: setup.timeoutMs ?? this.limits.callTimeoutMs,
+      startTimeoutMs: this.limits.startTimeoutMs,
+      heapMib: this.limits.workerHeapMib,
+      onClose: () => { this.live.delete(instance) }
+    })
+    this.live.add(instance)
+    try {
+      await instance.start()
+    } catch (err) {
+      instance.close()
+      throw err
+    }
+    return instance
+  }
+
+  /** guest instances open now */
+  get instances (): number {
+    return this.live.size
+  }
+
+  close (): void {
+    for (const instance of [...this.live]) instance.close()
+  }
+
+  private async compile (bytes: Uint8Array, info: ModuleInfo): Promise<GuestCode> {
+    if (info.kind === 'core') return { kind: 'core', module: await this.compileCore(bytes) }
+    const { transpileComponent } = await import('../component/transpile.ts')
+    const transpiled = await transpileComponent(bytes)
+    const coreModules: Record<string, WasmModule> = {}
+    for (const [name, core] of Object.entries(transpiled.coreModules)) coreModules[name] = await this.compileCore(core)
+    // the bytes travel along (the bindings list their core modules by them); the worker uses the compiled ones
+    return { kind: 'component', transpiled, coreModules }
+  }
+
+  private async compileCore (bytes: Uint8Array): Promise<WasmModule> {
+    const capped = capGrowth(bytes, { maxMemoryPages: this.limits.maxMemoryPages, maxTableElements: this.limits.maxTableElements })
+    return await engine.compile(capped)
+  }
+}
+
+function checkPreopen ({ guest, host }: { guest: string, host: string }): { guest: string, host: string } {
+  const absolute = resolve(host)
+  let isDir = false
+  try {
+    isDir = statSync(absolute).isDirectory()
+  } catch {}
+  if (!isDir) throw new WasmeshError('bad-request', `--dir ${host}: no such directory`, { field: 'dir' })
+  if (!guest.startsWith('/') && guest !== '.') throw new WasmeshError('bad-request', `--dir ${host}::${guest}: the guest path must be absolute or "."`, { field: 'dir' })
+  return { guest, host: absolute }
+}

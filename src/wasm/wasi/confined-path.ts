@@ -1,0 +1,132 @@
+import { lstatSync, readlinkSync, realpathSync, type Stats } from 'node:fs'
+import { E, Errno } from './errno.ts'
+import { LIMITS } from './rights.ts'
+
+/**
+ * Guest paths resolved beneath a preopen's host root, one component at a time, the way
+ * openat2(RESOLVE_BENEATH) does: absolute paths, `..` above the root and symlinks whose
+ * target leaves the root are ENOTCAPABLE; symlinks are expanded here (never by the host), so
+ * the host path handed to fs is made only of real directories below the root plus a final name.
+ *
+ * Known limit: Node has no openat(), so the host path is re-walked by the kernel when used.
+ * Something renaming a directory into an escaping symlink between this walk and the use (a
+ * host process, or another guest sharing the directory) could redirect it. path_open closes
+ * that gap by checking where the opened fd really is (openedBeneath); other calls do not.
+ */
+
+export interface Resolved {
+  /** the preopen's host root (a real path) */
+  root: string
+  /** components below root: real directories, then the final name */
+  parts: string[]
+  /** the path ended in a plain name (not `.`/`..`/the directory itself): what create/remove need */
+  named: boolean
+}
+
+export function hostPath (root: string, parts: readonly string[]): string {
+  return parts.length === 0 ? root : `${root === '/' ? '' : root}/${parts.join('/')}`
+}
+
+/**
+ * Resolve `guestPath` relative to the directory `base` (components below root).
+ * `follow`: whether a symlink in the final component is followed (LOOKUPFLAGS_SYMLINK_FOLLOW);
+ * a trailing slash always follows and requires a directory.
+ */
+export function resolveBeneath (root: string, base: readonly string[], guestPath: string, follow: boolean): Resolved {
+  if (guestPath === '') throw new Errno(E.NOENT)
+  if (guestPath.startsWith('/')) throw new Errno(E.NOTCAPABLE)
+  const trailingSlash = guestPath.endsWith('/')
+  const pending = guestPath.split('/').filter(c => c !== '')
+  const stack = [...base]
+  let named = false
+  let hops = 0
+  while (pending.length > 0) {
+    const component = pending.shift() as string
+    const isLast = pending.length === 0
+    if (component === '.') {
+      named = false
+      continue
+    }
+    if (component === '..') {
+      if (stack.length <= 0) throw new Errno(E.NOTCAPABLE)
+      stack.pop()
+      named = false
+      continue
+    }
+    const followThis = !isLast || follow || trailingSlash
+    if (!followThis) {
+      stack.push(component)
+      named = true
+      continue
+    }
+    const stats = lstatOrUndefined(hostPath(root, [...stack, component]))
+    if (stats === undefined) {
+      if (!isLast) throw new Errno(E.NOENT)
+      stack.push(component)
+      named = true
+      continue
+    }
+    if (stats.isSymbolicLink()) {
+      if (++hops > LIMITS.symlinkHops) throw new Errno(E.LOOP)
+      const target = readlinkSync(hostPath(root, [...stack, component]), 'utf8')
+      if (target.startsWith('/')) throw new Errno(E.NOTCAPABLE)
+      const expanded = target.split('/').filter(c => c !== '')
+      if (expanded.length === 0) throw new Errno(E.NOENT)
+      // a link to `dir/` keeps its meaning: the expansion's last component must be a directory
+      if (isLast && target.endsWith('/')) expanded.push('.')
+      pending.unshift(...expanded)
+      continue
+    }
+    if (!stats.isDirectory() && (!isLast || trailingSlash)) throw new Errno(E.NOTDIR)
+    stack.push(component)
+    named = true
+  }
+  return { root, parts: stack, named }
+}
+
+function lstatOrUndefined (path: string): Stats | undefined {
+  try {
+    return lstatSync(path)
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return undefined
+    throw err
+  }
+}
+
+/**
+ * Whether a symlink created at depth `linkDirDepth` below the root (0: in the root itself)
+ * with this target stays beneath the root: relative, never climbing above it.
+ */
+export function symlinkTargetStaysBeneath (linkDirDepth: number, target: string): boolean {
+  if (target.startsWith('/')) return false
+  let depth = linkDirDepth
+  for (const component of target.split('/')) {
+    if (component === '' || component === '.') continue
+    depth += component === '..' ? -1 : 1
+    if (depth < 0) return false
+  }
+  return true
+}
+
+/**
+ * Whether an fd just opened from a resolved path is really beneath root, by the kernel's
+ * account (/proc/self/fd); true where there is no procfs, the walk's check standing alone.
+ */
+export function openedBeneath (root: string, hostFd: number): boolean {
+  let real: string
+  try {
+    real = realpathSync(`/proc/self/fd/${hostFd}`)
+  } catch {
+    return true
+  }
+  return isBeneath(root, real)
+}
+
+/** whether a directory path is really beneath root (realpath) */
+export function dirBeneath (root: string, path: string): boolean {
+  return isBeneath(root, realpathSync(path))
+}
+
+function isBeneath (root: string, real: string): boolean {
+  return root === '/' || real === root || real.startsWith(`${root}/`)
+}

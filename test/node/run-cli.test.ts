@@ -1,0 +1,79 @@
+import { expect } from 'chai'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { TRAP_EXIT_CODE, parseDirFlag, parseEnvFlags } from '../../src/node/cli/run-command.ts'
+import { runWasmesh } from '../helpers/cli.ts'
+import { wat } from '../helpers/fixtures.ts'
+
+describe('wasmesh run', function () {
+  let dir: string
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wasmesh-run-'))
+    mkdirSync(join(dir, 'data'))
+    writeFileSync(join(dir, 'data', 'one.txt'), 'one')
+    writeFileSync(join(dir, 'data', 'two.txt'), 'two')
+    for (const name of ['hello', 'add', 'runaway', 'camera-app']) writeFileSync(join(dir, `${name}.wasm`), await wat(name))
+  })
+  after(() => { rmSync(dir, { recursive: true, force: true }) })
+
+  const run = async (args: string[]): ReturnType<typeof runWasmesh> => await runWasmesh(['run', ...args], { cwd: dir, timeoutMs: 20_000 })
+
+  it('runs a command as wasmtime would: args, env, a preopened dir, the guest\'s exit code', async () => {
+    const r = await run(['--dir', './data::/data', '--env', 'GREETING=hey there', 'hello.wasm', 'a', 'b'])
+    expect(r.stderr).to.equal('')
+    const lines = r.stdout.split('\n')
+    expect(lines.slice(0, 2)).to.deep.equal(['hello.wasm a b', 'hey there'])
+    expect(lines.slice(2).filter(l => l !== '').sort()).to.deep.equal(['one.txt', 'two.txt'])
+    expect(r.code).to.equal(2)
+  })
+
+  it('passes guest flags through after the module', async () => {
+    const r = await run(['hello.wasm', '--dir', '-x'])
+    expect(r.stdout.split('\n')[0]).to.equal('hello.wasm --dir -x')
+    expect(r.code).to.equal(2)
+  })
+
+  it('--invoke calls an export with numbers and prints the result', async () => {
+    expect(await run(['--invoke', 'add', 'add.wasm', '2', '40'])).to.include({ code: 0, stdout: '42\n' })
+    expect(await run(['--invoke', 'add64', 'runaway.wasm', '9007199254740993', '1'])).to.include({ code: 0, stdout: '9007199254740994\n' })
+    expect(await run(['--invoke', 'half', 'runaway.wasm', '5'])).to.include({ code: 0, stdout: '2.5\n' })
+  })
+
+  it('exits with the code a guest gives proc_exit', async () => {
+    expect((await run(['--invoke', 'quit', 'runaway.wasm', '3'])).code).to.equal(3)
+  })
+
+  it('reports a trap on stderr and exits as wasmtime does', async () => {
+    const r = await run(['--invoke', 'crash', 'runaway.wasm'])
+    expect(r.code).to.equal(TRAP_EXIT_CODE)
+    expect(r.stderr).to.contain('trap: unreachable')
+  })
+
+  it('stops a runaway guest at --timeout-ms', async () => {
+    const r = await run(['--timeout-ms', '300', '--invoke', 'spin', 'runaway.wasm'])
+    expect(r.code).to.equal(TRAP_EXIT_CODE)
+    expect(r.stderr).to.contain('timeout')
+  })
+
+  it('refuses bad input with a one-line message and exit code 2', async () => {
+    for (const args of [['--invoke', 'add', 'add.wasm', '2', 'x'], ['--invoke', 'add', 'add.wasm', '2'], ['--dir', './missing', 'hello.wasm'], ['nope.wasm']]) {
+      const r = await run(args)
+      expect(r.code, args.join(' ')).to.equal(2)
+      expect(r.stderr.trim().split('\n'), args.join(' ')).to.have.length(1)
+    }
+  })
+
+  it('names a skill the module needs and the node lacks', async () => {
+    const r = await run(['--invoke', 'take_image', 'camera-app.wasm'])
+    expect(r.code).to.equal(1)
+    expect(r.stderr).to.contain('"camera"')
+  })
+
+  it('reads --dir and --env as wasmtime does', () => {
+    expect(parseDirFlag('./data::/data')).to.deep.equal({ host: './data', guest: '/data' })
+    expect(parseDirFlag('./data')).to.deep.equal({ host: './data', guest: './data' })
+    expect(() => parseDirFlag('::/x')).to.throw('HOST[::GUEST]')
+    expect(parseEnvFlags(['A=1', 'B', 'C=x=y', 'MISSING'], { B: 'from host' })).to.deep.equal({ A: '1', B: 'from host', C: 'x=y' })
+  })
+})
