@@ -71,7 +71,8 @@ async function runModule (file: string, args: string[], flags: RunFlags): Promis
   const preopens = flags.dir.map(parseDirFlag)
   const env = parseEnvFlags(flags.env)
   const timeoutMs = parseTimeout(flags.timeoutMs) ?? Number.POSITIVE_INFINITY
-  const runtime = new WasmRuntime({ skills: await readSkills(flags.skills), limits: { callTimeoutMs: timeoutMs } })
+  // one guest, one worker: no spare
+  const runtime = new WasmRuntime({ skills: await readSkills(flags.skills), limits: { callTimeoutMs: timeoutMs, spareWorkers: 0 } })
   try {
     const module = await runtime.prepare(bytes)
     const guest = await runtime.instantiate(module, {

@@ -1,8 +1,7 @@
 import { WasmeshError } from '../../errors.ts'
 import { fitsSlots } from './channel.ts'
-import { GuestThread } from './guest-thread.ts'
+import type { GuestThread } from './guest-thread.ts'
 import type { CapturedOutput, GuestResponse, InstantiateRequest } from './messages.ts'
-import type { SkillProvider } from '../skills/providers/index.ts'
 
 /** What a call or run gives back. */
 export interface GuestOutcome {
@@ -17,10 +16,10 @@ export interface GuestOutcome {
 }
 
 export interface GuestInstanceOptions {
-  providers: ReadonlyMap<string, SkillProvider>
+  /** a worker thread to run the guest on (a fresh or a spare one) */
+  newThread: () => GuestThread
   timeoutMs: number
   startTimeoutMs: number
-  heapMib: number
   /** told once when the instance is closed */
   onClose?: () => void
 }
@@ -96,7 +95,7 @@ export class GuestInstance {
   private async ready (): Promise<GuestThread> {
     if (this.closed) throw new WasmeshError('not-found', 'the instance was closed')
     if (this.thread?.alive === true && this.instantiated) return this.thread
-    if (this.thread?.alive !== true) this.thread = new GuestThread(this.options.providers, this.options.heapMib)
+    if (this.thread?.alive !== true) this.thread = this.options.newThread()
     const response = await this.guarded(this.thread.request(this.request, this.options.startTimeoutMs))
     if (response.type !== 'instantiated') {
       this.instantiated = false

@@ -15,6 +15,8 @@ export interface RuntimeLimits extends ModuleLimits {
   workerHeapMib: number
   /** compiled modules kept for reuse */
   compiledCacheEntries: number
+  /** workers started ahead of need, so a new instance (or one replacing a timed-out one) starts at once */
+  spareWorkers: 0 | 1
 }
 
 export const DEFAULT_RUNTIME_LIMITS: RuntimeLimits = {
@@ -24,5 +26,6 @@ export const DEFAULT_RUNTIME_LIMITS: RuntimeLimits = {
   maxTableElements: 100_000,
   maxOutputBytes: 1024 * 1024,
   workerHeapMib: 128,
-  compiledCacheEntries: 64
+  compiledCacheEntries: 64,
+  spareWorkers: 1
 }

@@ -14,6 +14,7 @@ import { createProviders } from '../skills/providers/index.ts'
 import type { SkillProvider } from '../skills/providers/index.ts'
 import type { ModuleInfo } from '../module-info.ts'
 import { GuestInstance } from './guest-instance.ts'
+import { GuestThread } from './guest-thread.ts'
 import type { GuestCode, GuestEnvironment } from './messages.ts'
 import { DEFAULT_RUNTIME_LIMITS } from './options.ts'
 import type { RuntimeLimits } from './options.ts'
@@ -58,6 +59,8 @@ export class WasmRuntime {
   private readonly providers: ReadonlyMap<string, SkillProvider>
   private readonly prepared: PreparedCache<PreparedModule>
   private readonly live = new Set<GuestInstance>()
+  private spare: GuestThread | undefined
+  private closed = false
 
   constructor (options: RuntimeOptions = {}) {
     this.limits = { ...DEFAULT_RUNTIME_LIMITS, ...options.limits }
@@ -95,10 +98,9 @@ export class WasmRuntime {
       skills: this.offered.map(s => s.name),
       maxOutputBytes: this.limits.maxOutputBytes
     }, {
-      providers: this.providers,
+      newThread: this.takeThread,
       timeoutMs: setup.timeoutMs ?? this.limits.callTimeoutMs,
       startTimeoutMs: this.limits.startTimeoutMs,
-      heapMib: this.limits.workerHeapMib,
       onClose: () => { this.live.delete(instance) }
     })
     this.live.add(instance)
@@ -117,7 +119,29 @@ export class WasmRuntime {
   }
 
   close (): void {
+    this.closed = true
     for (const instance of [...this.live]) instance.close()
+    this.spare?.terminate('runtime closed')
+    this.spare = undefined
+  }
+
+  /**
+   * A worker for an instance: the spare one if there is one (a worker takes ~50 ms to start,
+   * which would otherwise delay every new instance and every recovery from a timeout), and
+   * a new spare started behind it.
+   */
+  private readonly takeThread = (): GuestThread => {
+    const spare = this.spare?.alive === true ? this.spare : undefined
+    this.spare = undefined
+    const thread = spare ?? this.newThread()
+    if (this.limits.spareWorkers > 0) {
+      setImmediate(() => { if (!this.closed && this.spare === undefined) this.spare = this.newThread() })
+    }
+    return thread
+  }
+
+  private newThread (): GuestThread {
+    return new GuestThread(this.providers, this.limits.workerHeapMib)
   }
 
   private async compile (bytes: Uint8Array, info: ModuleInfo): Promise<GuestCode> {
