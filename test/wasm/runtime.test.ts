@@ -1,4 +1,8 @@
 import { expect } from 'chai'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parse } from '@bytecodealliance/jco'
 import { WasmeshError } from '../../src/errors.ts'
 import { WasmRuntime } from '../../src/wasm/runtime/index.ts'
 import type { GuestInstance } from '../../src/wasm/runtime/index.ts'
@@ -180,6 +184,48 @@ describe('runtime: guests on worker threads', function () {
     const bytes = await wat('counter')
     const [a, b] = await Promise.all([runtime.prepare(bytes), runtime.prepare(bytes.slice())])
     expect(a).to.equal(b)
+  })
+
+  it('refuses arguments the export cannot take as bad-request, keeping the instance\'s state', async () => {
+    const counter = await open('counter')
+    expect((await counter.call('next', [])).value).to.equal(1)
+    const err = await rejection(counter.call('next', [5]))
+    expect(err.code).to.equal('bad-request')
+    expect((await counter.call('next', [])).value).to.equal(2)
+    const g = await open('runaway')
+    expect((await rejection(g.call('divide', ['7', 'x']))).code).to.equal('bad-request')
+    expect((await g.call('divide', ['7', '2'])).value).to.equal(3)
+  })
+
+  it('releases the files a guest opened when it is made anew after a trap', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasmesh-fds-'))
+    try {
+      const g = await runtime.instantiate(await runtime.prepare(await wat('file-io')), { preopens: [{ guest: '/data', host: dir }] })
+      const openFds = (): number => readdirSync('/proc/self/fd').length
+      expect((await rejection(g.call('open_then_trap', [100]))).code).to.equal('trap')
+      const after = openFds()
+      for (let i = 0; i < 4; i++) expect((await rejection(g.call('open_then_trap', [100]))).code).to.equal('trap')
+      await g.call('write_file', [0, 0]) // a call on a fresh instance, after the last trap's
+      expect(openFds()).to.be.below(after + 20)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('shares the memory limit among a module\'s memories', async () => {
+    const bytes = await parse(`(module
+      ${Array.from({ length: 8 }, (_, i) => `(memory $m${i} 1)`).join(' ')}
+      (func (export "grow") (param i32) (result i32) (memory.grow $m7 (local.get 0))))`)
+    const g = await runtime.instantiate(await runtime.prepare(bytes))
+    // 64 pages among 8 memories: 8 each
+    expect((await g.call('grow', [8])).value).to.equal(-1)
+    expect((await g.call('grow', [7])).value).to.equal(1)
+  })
+
+  it('starts no instance once closed', async () => {
+    const module = await runtime.prepare(await wat('counter'))
+    runtime.close()
+    expect((await rejection(runtime.instantiate(module))).code).to.equal('unavailable')
   })
 
   it('closes instances: calls then answer not-found and the count drops', async () => {

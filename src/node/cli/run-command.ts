@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { WasmeshError, isWasmeshError } from '../../errors.ts'
-import { WasmRuntime, coerceArgs } from '../../wasm/runtime/index.ts'
+import { WasmRuntime } from '../../wasm/runtime/index.ts'
 import type { GuestOutcome } from '../../wasm/runtime/index.ts'
 import { readSkills } from './start.ts'
 import type { Command } from 'commander'
@@ -72,7 +72,7 @@ async function runModule (file: string, args: string[], flags: RunFlags): Promis
   const env = parseEnvFlags(flags.env)
   const timeoutMs = parseTimeout(flags.timeoutMs) ?? Number.POSITIVE_INFINITY
   // one guest, one worker: no spare
-  const runtime = new WasmRuntime({ skills: await readSkills(flags.skills), limits: { callTimeoutMs: timeoutMs, spareWorkers: 0 } })
+  const runtime = new WasmRuntime({ skills: await readSkills(flags.skills), limits: { callTimeoutMs: timeoutMs, startTimeoutMs: timeoutMs, spareWorkers: 0 } })
   try {
     const module = await runtime.prepare(bytes)
     const guest = await runtime.instantiate(module, {
@@ -81,9 +81,9 @@ async function runModule (file: string, args: string[], flags: RunFlags): Promis
     let outcome: GuestOutcome
     if (flags.invoke !== undefined) {
       const fn = flags.invoke
-      const signature = module.info.exports.find(e => e.name === fn && e.kind === 'function')
-      const values = signature?.kind === 'function' ? coerceArgs(signature.signature.params, args, fn) : args.map(Number)
-      outcome = await guest.call(fn, values)
+      // a core export's arguments are converted to its parameter types by the instance; a
+      // component's WIT signature is not known here, so its arguments are plain numbers
+      outcome = await guest.call(fn, module.info.kind === 'core' ? args : args.map((a, i) => numberArg(a, i, fn)))
       if (outcome.exitCode === undefined) printResult(outcome.value)
     } else {
       outcome = await guest.run()
@@ -98,6 +98,12 @@ async function runModule (file: string, args: string[], flags: RunFlags): Promis
   } finally {
     runtime.close()
   }
+}
+
+function numberArg (text: string, i: number, fn: string): number {
+  const n = Number(text)
+  if (text.trim() === '' || Number.isNaN(n)) throw new WasmeshError('bad-request', `${fn}: arg${i} must be a number, not "${text}"`, { field: `arg${i}` })
+  return n
 }
 
 function printResult (value: unknown): void {

@@ -1,5 +1,7 @@
 import { WasmeshError } from '../../errors.ts'
 import { fitsSlots } from './channel.ts'
+import { coerceArgs } from './coerce-args.ts'
+import type { CoreValType } from '../module-info.ts'
 import type { GuestThread } from './guest-thread.ts'
 import type { CapturedOutput, GuestResponse, InstantiateRequest } from './messages.ts'
 
@@ -20,6 +22,8 @@ export interface GuestInstanceOptions {
   newThread: () => GuestThread
   timeoutMs: number
   startTimeoutMs: number
+  /** parameter types of a core module's exported functions, to check and convert arguments */
+  signatures?: ReadonlyMap<string, readonly CoreValType[]>
   /** told once when the instance is closed */
   onClose?: () => void
 }
@@ -57,7 +61,14 @@ export class GuestInstance {
     })
   }
 
-  async call (fn: string, args: readonly unknown[], timeoutMs = this.options.timeoutMs): Promise<GuestOutcome> {
+  /**
+   * Calls an export. A core module's arguments may be given as users write them (numbers,
+   * numeric strings, BigInts): they are made into the export's parameter types first, and
+   * anything else is `bad-request` before the guest sees it.
+   */
+  async call (fn: string, rawArgs: readonly unknown[], timeoutMs = this.options.timeoutMs): Promise<GuestOutcome> {
+    const params = this.options.signatures?.get(fn)
+    const args = params === undefined ? rawArgs : coerceArgs(params, rawArgs, fn)
     return await this.serialised(async () => {
       const thread = await this.ready()
       this.fresh = false
@@ -107,11 +118,15 @@ export class GuestInstance {
     return this.thread
   }
 
-  /** a failed request leaves the guest to be made anew before the next one */
+  /**
+   * A guest that trapped, exited, ran out of time or lost a host call is made anew before the
+   * next request (its state may be half-updated); one that was only given bad arguments
+   * never ran, and keeps its state.
+   */
   private async guarded (pending: Promise<GuestResponse>): Promise<GuestResponse> {
     try {
       const response = await pending
-      if (response.type === 'failed' || response.type === 'exited') this.instantiated = false
+      if (response.type === 'exited' || (response.type === 'failed' && response.code !== 'bad-request')) this.instantiated = false
       return response
     } catch (err) {
       this.instantiated = false

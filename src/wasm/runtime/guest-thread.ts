@@ -54,6 +54,9 @@ export class GuestThread {
       stdout: true,
       stderr: true
     })
+    // nothing of ours writes there, but a library might: drain it rather than let it pile up
+    this.worker.stdout.resume()
+    this.worker.stderr.resume()
     this.worker.on('error', err => { this.die(`worker failed: ${err.message}`) })
     this.worker.on('exit', code => { this.die(`worker exited with code ${code}`) })
     serveSkillReads(this.channel, skills.port1, providers, this.stopSkills.signal)

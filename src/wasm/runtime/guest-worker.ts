@@ -84,6 +84,7 @@ function callFromSlots (): void {
 
 async function handle (request: GuestRequest): Promise<GuestResponse> {
   if (request.type === 'instantiate') {
+    guest?.close()
     guest = undefined
     try {
       guest = await instantiateGuest(request, around)

@@ -28,6 +28,8 @@ export interface Guest {
   invoke: (index: number, args: unknown[]) => unknown
   /** runs the command (`_start`), returning its exit code */
   run: () => number
+  /** releases what the guest holds on the host (its open files) */
+  close: () => void
 }
 
 export async function instantiateGuest (request: InstantiateRequest, around: GuestSurroundings): Promise<Guest> {
@@ -69,7 +71,8 @@ function instantiateCore (request: InstantiateRequest, module: object, output: O
     run: () => {
       if (typeof exports._start !== 'function') throw new WasmeshError('not-found', 'the module exports no _start: it is not a command (use --invoke FN)')
       return wasi.start(ready)
-    }
+    },
+    close: () => { wasi.close() }
   }
 }
 
@@ -110,9 +113,16 @@ async function instantiateComponentGuest (request: InstantiateRequest, output: O
     run: () => {
       const run = instance.functions.get('wasi:cli/run#run')
       if (run === undefined) throw new WasmeshError('not-found', 'the component exports no wasi:cli/run: it is not a command (use --invoke FN)')
-      run()
+      try {
+        run()
+      } catch (err) {
+        // `run: func() -> result`: jco throws its ComponentError for `err`, which wasmtime reports as exit code 1
+        if (err instanceof Error && err.constructor.name === 'ComponentError') return 1
+        throw err
+      }
       return 0
-    }
+    },
+    close: () => {}
   }
 }
 
@@ -134,5 +144,8 @@ function classify (err: unknown): { code: ErrorCode, message: string } {
   if (err instanceof engine.RuntimeError) return { code: 'trap', message: err.message }
   // stack overflow in the guest (or its glue) surfaces as a RangeError
   if (err instanceof RangeError) return { code: 'trap', message: err.message }
+  // arguments the guest's signature cannot take (core arguments are checked on the node's side
+  // first; this is a component's bindings refusing a value)
+  if (err instanceof TypeError) return { code: 'bad-request', message: `bad arguments: ${err.message}` }
   return { code: 'trap', message: `host function failed: ${err instanceof Error ? err.message : String(err)}` }
 }

@@ -6,6 +6,7 @@ import { engine } from '../engine.ts'
 import type { WasmModule } from '../engine.ts'
 import { validateModule } from '../validate-module.ts'
 import { capGrowth } from '../sandbox/cap-limits.ts'
+import type { GrowthCaps } from '../sandbox/cap-limits.ts'
 import { assertLinks } from '../skills/link-check.ts'
 import { skillDescriptors } from '../skills/skills-file.ts'
 import type { ConfiguredSkill } from '../skills/skills-file.ts'
@@ -85,6 +86,7 @@ export class WasmRuntime {
 
   /** a guest instance of a prepared module, instantiated (link errors and start traps surface here) */
   async instantiate (module: PreparedModule, setup: GuestSetup = {}): Promise<GuestInstance> {
+    if (this.closed) throw new WasmeshError('unavailable', 'the runtime is closed')
     const environment: GuestEnvironment = {
       args: setup.args ?? ['module.wasm'],
       env: setup.env ?? {},
@@ -99,6 +101,7 @@ export class WasmRuntime {
       maxOutputBytes: this.limits.maxOutputBytes
     }, {
       newThread: this.takeThread,
+      signatures: new Map(module.info.exports.flatMap(e => e.kind === 'function' ? [[e.name, e.signature.params]] : [])),
       timeoutMs: setup.timeoutMs ?? this.limits.callTimeoutMs,
       startTimeoutMs: this.limits.startTimeoutMs,
       onClose: () => { this.live.delete(instance) }
@@ -145,19 +148,31 @@ export class WasmRuntime {
   }
 
   private async compile (bytes: Uint8Array, info: ModuleInfo): Promise<GuestCode> {
-    if (info.kind === 'core') return { kind: 'core', module: await this.compileCore(bytes) }
+    const caps = { maxMemoryPages: memoryShare(info, this.limits.maxMemoryPages), maxTableElements: this.limits.maxTableElements }
+    if (info.kind === 'core') return { kind: 'core', module: await compileCapped(bytes, caps) }
     const { transpileComponent } = await import('../component/transpile.ts')
     const transpiled = await transpileComponent(bytes)
     const coreModules: Record<string, WasmModule> = {}
-    for (const [name, core] of Object.entries(transpiled.coreModules)) coreModules[name] = await this.compileCore(core)
+    for (const [name, core] of Object.entries(transpiled.coreModules)) coreModules[name] = await compileCapped(core, caps)
     // the bytes travel along (the bindings list their core modules by them); the worker uses the compiled ones
     return { kind: 'component', transpiled, coreModules }
   }
 
-  private async compileCore (bytes: Uint8Array): Promise<WasmModule> {
-    const capped = capGrowth(bytes, { maxMemoryPages: this.limits.maxMemoryPages, maxTableElements: this.limits.maxTableElements })
-    return await engine.compile(capped)
-  }
+}
+
+async function compileCapped (bytes: Uint8Array, caps: GrowthCaps): Promise<WasmModule> {
+  return await engine.compile(capGrowth(bytes, caps))
+}
+
+/**
+ * The memory limit is the guest's, not each memory's: with multi-memory (or a component's
+ * several core modules) every memory it defines gets an equal share, so N memories cannot
+ * add up to N times the limit. Imported memories are not counted: nothing offers one.
+ */
+export function memoryShare (info: ModuleInfo, maxPages: number): number {
+  const imported = info.imports.filter(i => i.kind === 'memory').length
+  const defined = Math.max(1, info.memories.length - imported)
+  return Math.floor(maxPages / defined)
 }
 
 function checkPreopen ({ guest, host }: { guest: string, host: string }): { guest: string, host: string } {
