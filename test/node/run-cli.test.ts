@@ -4,16 +4,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TRAP_EXIT_CODE, parseDirFlag, parseEnvFlags } from '../../src/node/cli/run-command.ts'
 import { runWasmesh } from '../helpers/cli.ts'
-import { wat } from '../helpers/fixtures.ts'
+import { assemblyScriptWasi, wat } from '../helpers/fixtures.ts'
 
 describe('wasmesh run', function () {
   let dir: string
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wasmesh-run-'))
-    mkdirSync(join(dir, 'data'))
+    mkdirSync(join(dir, 'data', 'sub'), { recursive: true })
     writeFileSync(join(dir, 'data', 'one.txt'), 'one')
     writeFileSync(join(dir, 'data', 'two.txt'), 'two')
     for (const name of ['hello', 'add', 'runaway', 'camera-app']) writeFileSync(join(dir, `${name}.wasm`), await wat(name))
+    writeFileSync(join(dir, 'cat.wasm'), await assemblyScriptWasi('wasi-cat'))
+    writeFileSync(join(dir, 'secret.txt'), 'not for guests')
   })
   after(() => { rmSync(dir, { recursive: true, force: true }) })
 
@@ -24,8 +26,22 @@ describe('wasmesh run', function () {
     expect(r.stderr).to.equal('')
     const lines = r.stdout.split('\n')
     expect(lines.slice(0, 2)).to.deep.equal(['hello.wasm a b', 'hey there'])
-    expect(lines.slice(2).filter(l => l !== '').sort()).to.deep.equal(['one.txt', 'two.txt'])
+    expect(lines.slice(2).filter(l => l !== '').sort()).to.deep.equal(['one.txt', 'sub', 'two.txt'])
     expect(r.code).to.equal(2)
+  })
+
+  it('runs a toolchain-built program (AssemblyScript + wasi-shim) that reads a granted file', async () => {
+    const r = await run(['--dir', './data::/data', 'cat.wasm', 'one.txt'])
+    expect(r.stdout).to.equal('hello from AssemblyScript\nargs: cat.wasm one.txt\nfile: one')
+    expect(r.code).to.equal(0)
+  })
+
+  it('denies a guest a file outside its granted dir with ENOTCAPABLE (76)', async () => {
+    for (const path of ['../secret.txt', '/secret.txt', 'sub/../../secret.txt']) {
+      const r = await run(['--dir', './data::/data', 'cat.wasm', path])
+      expect(r.stderr, path).to.equal('cannot open: errno 76\n')
+      expect(r.code, path).to.equal(2)
+    }
   })
 
   it('passes guest flags through after the module', async () => {
