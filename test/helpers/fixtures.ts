@@ -1,6 +1,9 @@
-import { readFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { relative } from 'node:path'
+import { join, relative } from 'node:path'
+import { promisify } from 'node:util'
 import { engine } from '../../src/wasm/engine.ts'
 import asc from 'assemblyscript/asc'
 import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco'
@@ -13,6 +16,8 @@ import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco'
  */
 
 const FIXTURES = new URL('../fixtures/', import.meta.url)
+const ASC = fileURLToPath(new URL('../../node_modules/assemblyscript/bin/asc.js', import.meta.url))
+const execFileAsync = promisify(execFile)
 
 /** the WAT fixtures, by file name without `.wat` */
 export const WAT_FIXTURES = ['add', 'camera-app', 'counter', 'big-memory', 'kitchen-sink', 'skills-guest', 'camera-no-alloc'] as const
@@ -63,16 +68,17 @@ export async function assemblyScriptWasi (name: string): Promise<Uint8Array> {
     const { options } = JSON.parse(await readFile(new URL('asconfig.json', shim), 'utf8')) as { options: { use: string[], exportStart: string } }
     // asc mishandles an absolute --lib: give it relative to the working directory
     const shimArgs = ['--lib', relative(process.cwd(), fileURLToPath(new URL('assembly', shim))), '--exportStart', options.exportStart, ...options.use.flatMap(u => ['--use', u])]
-    let binary: Uint8Array | undefined
-    const result = await asc.main([file, ...shimArgs, '--outFile', `${name}.wasm`, '-O3', '--runtime', 'stub', '--noAssert'], {
-      writeFile: (out: string, contents: Uint8Array | string) => {
-        if (out.endsWith('.wasm') && typeof contents !== 'string') binary = contents
-      }
-    })
-    if (result.error !== null || binary === undefined) {
-      throw new Error(`asc failed on ${name}.ts: ${result.error?.message ?? ''}\n${result.stderr.toString()}`)
+    // in a process of its own: asc keeps `--lib` files in module state, and later in-process
+    // builds (assemblyScript()) would then pull the shim's library in
+    const out = await mkdtemp(join(tmpdir(), 'wasmesh-asc-'))
+    try {
+      const outFile = join(out, `${name}.wasm`)
+      await execFileAsync(process.execPath, [ASC, file, ...shimArgs, '--outFile', outFile, '-O3', '--runtime', 'stub', '--noAssert'])
+        .catch((err: Error & { stderr?: string }) => { throw new Error(`asc failed on ${name}.ts: ${err.stderr ?? err.message}`) })
+      return new Uint8Array(await readFile(outFile))
+    } finally {
+      await rm(out, { recursive: true, force: true })
     }
-    return binary
   })
 }
 

@@ -1,21 +1,11 @@
 import { expect } from 'chai'
-import { WasmeshError } from '../../src/errors.ts'
 import { engine } from '../../src/wasm/engine.ts'
 import { transpileComponent, type TranspiledComponent } from '../../src/wasm/component/transpile.ts'
 import { instantiateComponent } from '../../src/wasm/component/instantiate.ts'
 import { exportPath, kebab, lowerCamel, skillOfImport, wasiInterface } from '../../src/wasm/component/names.ts'
 import { calcComponent, sensorComponent, wat } from '../helpers/fixtures.ts'
 import { TEST_IMAGE, recordingCompile, testComponentHost } from '../helpers/component-host.ts'
-
-async function rejection (promise: Promise<unknown>): Promise<WasmeshError> {
-  try {
-    await promise
-  } catch (err) {
-    expect(err).to.be.instanceOf(WasmeshError)
-    return err as WasmeshError
-  }
-  throw new Error('expected a rejection')
-}
+import { rejection } from '../helpers/rejection.ts'
 
 describe('components', function () {
   let sensor: TranspiledComponent

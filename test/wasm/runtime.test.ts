@@ -3,23 +3,13 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from '@bytecodealliance/jco'
-import { WasmeshError } from '../../src/errors.ts'
 import { WasmRuntime } from '../../src/wasm/runtime/index.ts'
 import type { GuestInstance } from '../../src/wasm/runtime/index.ts'
 import { testImagePng } from '../../src/wasm/skills/providers/index.ts'
 import { helloWasiComponent, sensorComponent, wat } from '../helpers/fixtures.ts'
+import { rejection } from '../helpers/rejection.ts'
 
 const LIMIT_MS = 400
-
-async function rejection (promise: Promise<unknown>): Promise<WasmeshError> {
-  try {
-    await promise
-  } catch (err) {
-    expect(err).to.be.instanceOf(WasmeshError)
-    return err as WasmeshError
-  }
-  throw new Error('expected a rejection')
-}
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
 

@@ -7,6 +7,7 @@ import { WasmeshError } from '../../src/errors.ts'
 import { PROVIDER_DEFAULTS, SIMULATED_DEFAULTS, createProvider, createProviders, testImagePng, type ProviderOptions, type SkillProvider } from '../../src/wasm/skills/providers/index.ts'
 import type { ConfiguredSkill } from '../../src/wasm/skills/skills-file.ts'
 import { waitFor } from '../helpers/wait.ts'
+import { rejection } from '../helpers/rejection.ts'
 
 const never = new AbortController().signal
 
@@ -18,16 +19,11 @@ function command (name: string, cmd: string, options?: ProviderOptions): SkillPr
   return provider(name, { type: 'command', command: cmd }, options)
 }
 
-async function rejection (promise: Promise<unknown>, code: string, pattern: RegExp): Promise<WasmeshError> {
-  try {
-    await promise
-  } catch (err) {
-    expect(err).to.be.instanceOf(WasmeshError)
-    expect((err as WasmeshError).code).to.equal(code)
-    expect((err as WasmeshError).message).to.match(pattern)
-    return err as WasmeshError
-  }
-  throw new Error('expected a rejection')
+async function rejectionWith (promise: Promise<unknown>, code: string, pattern: RegExp): Promise<WasmeshError> {
+  const err = await rejection(promise)
+  expect(err.code).to.equal(code)
+  expect(err.message).to.match(pattern)
+  return err
 }
 
 /** a process is gone once it has no /proc entry or is a zombie waiting for its reaper */
@@ -96,8 +92,8 @@ describe('skill providers', () => {
     })
 
     it('refuses a quantity the skill does not have', async () => {
-      await rejection(provider('camera', { type: 'simulated' }).read('temperature', never), 'bad-request', /skill "camera" has no quantity "temperature" \(known: image\)/)
-      await rejection(provider('dht', { type: 'simulated' }).read('image', never), 'bad-request', /known: temperature, humidity/)
+      await rejectionWith(provider('camera', { type: 'simulated' }).read('temperature', never), 'bad-request', /skill "camera" has no quantity "temperature" \(known: image\)/)
+      await rejectionWith(provider('dht', { type: 'simulated' }).read('image', never), 'bad-request', /known: temperature, humidity/)
     })
   })
 
@@ -129,12 +125,12 @@ describe('skill providers', () => {
       const dht = command('dht', 'echo \'{"temperature": -3.5, "humidity": 61}\'')
       expect(await dht.read('temperature', never)).to.equal(-3.5)
       expect(await dht.read('humidity', never)).to.equal(61)
-      await rejection(command('dht', 'echo \'{"humidity": 61}\'').read('temperature', never), 'unavailable', /expected a number or JSON \{"temperature": number\}, got "\{\\"humidity\\": 61\}"/)
+      await rejectionWith(command('dht', 'echo \'{"humidity": 61}\'').read('temperature', never), 'unavailable', /expected a number or JSON \{"temperature": number\}, got "\{\\"humidity\\": 61\}"/)
     })
 
     it('refuses what is not strictly a number', async () => {
       for (const out of ['21.5C', '0x10', 'Infinity', '', '1 2', '"21"']) {
-        await rejection(command('dht', `printf '%s' '${out}'`).read('temperature', never), 'unavailable', /^skill dht: command .* gave no temperature/)
+        await rejectionWith(command('dht', `printf '%s' '${out}'`).read('temperature', never), 'unavailable', /^skill dht: command .* gave no temperature/)
       }
     })
 
@@ -143,25 +139,25 @@ describe('skill providers', () => {
       await writeFile(join(dir, 'shot.bin'), image)
       const camera = command('camera', 'cat shot.bin', { cwd: dir })
       expect(await camera.read('image', never)).to.deep.equal(image)
-      await rejection(command('camera', 'true').read('image', never), 'unavailable', /gave no image \(empty output\)/)
+      await rejectionWith(command('camera', 'true').read('image', never), 'unavailable', /gave no image \(empty output\)/)
     })
 
     it('reports a non-zero exit with the tail of stderr', async () => {
-      const err = await rejection(command('camera', 'head -c 5000 /dev/zero | tr "\\0" x >&2; echo "no device /dev/video0" >&2; exit 3').read('image', never),
+      const err = await rejectionWith(command('camera', 'head -c 5000 /dev/zero | tr "\\0" x >&2; echo "no device /dev/video0" >&2; exit 3').read('image', never),
         'unavailable', /^skill camera: command ".*" exited with code 3; stderr: x+no device \/dev\/video0$/)
       expect(err.message.length).to.be.below(PROVIDER_DEFAULTS.stderrTailBytes + 200)
     })
 
     it('kills a command that runs too long, with what it started', async () => {
       const pidFile = join(dir, 'timeout.pid')
-      await rejection(command('dht', `sleep 30 & echo $! > ${pidFile}; wait`, { commandTimeoutMs: 300 }).read('temperature', never),
+      await rejectionWith(command('dht', `sleep 30 & echo $! > ${pidFile}; wait`, { commandTimeoutMs: 300 }).read('temperature', never),
         'unavailable', /took longer than 300 ms and was killed/)
       const pid = Number(await readFile(pidFile, 'utf8'))
       await waitFor(async () => !(await alive(pid)), 5000, 'the command\'s child to die')
     })
 
     it('kills a command that prints too much', async () => {
-      await rejection(command('camera', 'yes', { maxBytes: 100_000 }).read('image', never), 'unavailable', /printed more than 100000 bytes and was killed/)
+      await rejectionWith(command('camera', 'yes', { maxBytes: 100_000 }).read('image', never), 'unavailable', /printed more than 100000 bytes and was killed/)
     })
 
     it('kills the command when the read is aborted', async () => {
@@ -170,23 +166,23 @@ describe('skill providers', () => {
       const read = command('dht', `echo $$ > ${pidFile}; sleep 30`).read('temperature', controller.signal)
       await waitFor(async () => await readFile(pidFile, 'utf8').then(t => t.endsWith('\n'), () => false), 5000, 'the command to start')
       controller.abort()
-      await rejection(read, 'unavailable', /^skill dht: command ".*" was aborted/)
+      await rejectionWith(read, 'unavailable', /^skill dht: command ".*" was aborted/)
       const pid = Number(await readFile(pidFile, 'utf8'))
       await waitFor(async () => !(await alive(pid)), 5000, 'the command to die')
 
       // the abort's reason, when it is wasmesh's own, is what the read rejects with
       const timedOut = new AbortController()
       timedOut.abort(new WasmeshError('timeout', 'the call ran past 100 ms'))
-      await rejection(command('dht', `touch ${join(dir, 'ran')}`).read('temperature', timedOut.signal), 'timeout', /ran past/)
+      await rejectionWith(command('dht', `touch ${join(dir, 'ran')}`).read('temperature', timedOut.signal), 'timeout', /ran past/)
       expect(await exists(join(dir, 'ran')), 'the command ran').to.equal(false)
     })
 
     it('says so when the command cannot start', async () => {
-      await rejection(command('dht', 'echo 1', { cwd: join(dir, 'no-such-dir') }).read('temperature', never), 'unavailable', /could not start \(\/bin\/sh in .*no-such-dir\)/)
+      await rejectionWith(command('dht', 'echo 1', { cwd: join(dir, 'no-such-dir') }).read('temperature', never), 'unavailable', /could not start \(\/bin\/sh in .*no-such-dir\)/)
     })
 
     it('refuses an unknown quantity without running anything', async () => {
-      await rejection(command('camera', `touch ${join(dir, 'ran-q')}`).read('humidity', never), 'bad-request', /no quantity "humidity"/)
+      await rejectionWith(command('camera', `touch ${join(dir, 'ran-q')}`).read('humidity', never), 'bad-request', /no quantity "humidity"/)
       expect(await exists(join(dir, 'ran-q')), 'the command ran').to.equal(false)
     })
   })
@@ -223,13 +219,13 @@ describe('skill providers', () => {
     })
 
     it('says clearly when the file is missing, the directory empty or the file too big', async () => {
-      await rejection(provider('camera', { type: 'file', path: 'nope.jpg' }, { cwd: dir }).read('image', never), 'unavailable', new RegExp(`^skill camera: file ${join(dir, 'nope.jpg')} does not exist$`))
+      await rejectionWith(provider('camera', { type: 'file', path: 'nope.jpg' }, { cwd: dir }).read('image', never), 'unavailable', new RegExp(`^skill camera: file ${join(dir, 'nope.jpg')} does not exist$`))
       await mkdir(join(dir, 'empty'))
-      await rejection(provider('camera', { type: 'file', path: join(dir, 'empty') }).read('image', never), 'unavailable', /has no regular files/)
+      await rejectionWith(provider('camera', { type: 'file', path: join(dir, 'empty') }).read('image', never), 'unavailable', /has no regular files/)
       await writeFile(join(dir, 'big.bin'), new Uint8Array(2000))
-      await rejection(provider('camera', { type: 'file', path: join(dir, 'big.bin') }, { maxBytes: 1000 }).read('image', never), 'unavailable', /has 2000 bytes, more than the 1000 allowed/)
+      await rejectionWith(provider('camera', { type: 'file', path: join(dir, 'big.bin') }, { maxBytes: 1000 }).read('image', never), 'unavailable', /has 2000 bytes, more than the 1000 allowed/)
       await writeFile(join(dir, 'warm.txt'), 'warm')
-      await rejection(provider('dht', { type: 'file', path: join(dir, 'warm.txt') }).read('temperature', never), 'unavailable', /got "warm"/)
+      await rejectionWith(provider('dht', { type: 'file', path: join(dir, 'warm.txt') }).read('temperature', never), 'unavailable', /got "warm"/)
     })
   })
 })

@@ -10,7 +10,7 @@ import { assemblyScriptWasi, wat } from '../helpers/fixtures.ts'
 async function run (bytes: Uint8Array, options: WasiOptions): Promise<{ code: number, stdout: string, stderr: string }> {
   const out: Uint8Array[] = []
   const err: Uint8Array[] = []
-  const wasi = new Wasi({ ...options, stdout: b => out.push(b), stderr: b => err.push(b) })
+  const wasi = new Wasi({ ...options, stdout: b => out.push(b.slice()), stderr: b => err.push(b.slice()) })
   try {
     const instance = new engine.Instance(await engine.compile(bytes), wasi.imports)
     const code = wasi.start(instance)

@@ -1,11 +1,42 @@
 import { expect } from 'chai'
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import fs, { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { syncBuiltinESMExports } from 'node:module'
 import { openedBeneath } from '../../src/wasm/wasi/confined-path.ts'
+import { wasiInterfaces } from '../../src/wasm/component/wasi-imports.ts'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ERRNO, RIGHT, RW, WasiHarness } from '../helpers/wasi-harness.ts'
 
-const O = { CREAT: 1, DIRECTORY: 2 }
+const O = { CREAT: 1, DIRECTORY: 2, TRUNC: 8 }
+
+/**
+ * Runs `body` with the fs function `name` wrapped so that `swap` runs once, just before (or
+ * just after) the first call on `path`: a deterministic stand-in for a host process renaming
+ * things while the guest's call is in flight. Named imports of node:fs see the wrapper
+ * through syncBuiltinESMExports.
+ */
+function withSwap (name: 'lstatSync' | 'openSync', path: string, when: 'before' | 'after', swap: () => void, body: () => void): void {
+  const fns = fs as unknown as Record<string, (...args: unknown[]) => unknown>
+  const original = fns[name]
+  let done = false
+  fns[name] = (...args: unknown[]): unknown => {
+    const hit = !done && args[0] === path
+    if (hit && when === 'before') { done = true; swap() }
+    try {
+      return original(...args)
+    } finally {
+      if (hit && when === 'after') { done = true; swap() }
+    }
+  }
+  syncBuiltinESMExports()
+  try {
+    body()
+  } finally {
+    fns[name] = original
+    syncBuiltinESMExports()
+  }
+  expect(done, `the swap on ${name}(${path}) ran`).to.equal(true)
+}
 
 /**
  * The guest must reach nothing of the host outside its preopens. The preopen is `box`; next
@@ -144,5 +175,121 @@ describe('wasi preview 1: the sandbox holds', () => {
     } finally {
       linked.wasi.close()
     }
+  })
+
+  it('re-resolves a directory fd from the root: a symlink renamed into its place does not redirect it', () => {
+    // the review's escape: `sub` opened, then replaced by a symlink to `..` made one level down
+    mkdirSync(join(box, 'd1'))
+    writeFileSync(join(outer, 'victim'), 'precious')
+    const past = new Date('2001-01-01T00:00:00Z')
+    utimesSync(outer, past, past)
+    const sub = h.open('sub', { oflags: O.DIRECTORY, base: RW & ~RIGHT.FD_WRITE })
+    expect(sub.errno).to.equal(0)
+    expect(h.call('path_symlink', ...h.put('..'), 3, ...h.put('d1/l'))).to.equal(0)
+    expect(h.call('path_rename', 3, ...h.put('sub'), 3, ...h.put('sub_old'))).to.equal(0)
+    expect(h.call('path_rename', 3, ...h.put('d1/l'), 3, ...h.put('sub'))).to.equal(0)
+
+    expect(h.call('path_filestat_get', sub.fd, 0, ...h.put('secret'), 100)).to.equal(ERRNO.NOTCAPABLE)
+    expect(h.call('path_rename', sub.fd, ...h.put('secret'), 3, ...h.put('stolen'))).to.equal(ERRNO.NOTCAPABLE)
+    expect(h.call('path_rename', 3, ...h.put('f'), sub.fd, ...h.put('planted-file'))).to.equal(ERRNO.NOTCAPABLE)
+    expect(h.pathCall('path_create_directory', sub.fd, 'planted')).to.equal(ERRNO.NOTCAPABLE)
+    expect(h.call('fd_readdir', sub.fd, 1000, 4000, 0n, 0)).to.equal(ERRNO.NOTCAPABLE)
+    expect(h.call('fd_filestat_get', sub.fd, 100)).to.equal(ERRNO.NOTCAPABLE)
+    expect(h.call('fd_filestat_set_times', sub.fd, 0n, 0n, 2 | 8)).to.equal(ERRNO.NOTCAPABLE)
+    expect(h.open('victim', { dirFd: sub.fd, oflags: O.TRUNC }).errno).to.equal(ERRNO.NOTCAPABLE)
+    expect(h.open('created', { dirFd: sub.fd, oflags: O.CREAT }).errno).to.equal(ERRNO.NOTCAPABLE)
+    expect(h.open('.', { dirFd: sub.fd, oflags: O.DIRECTORY, base: RW & ~RIGHT.FD_WRITE }).errno).to.equal(ERRNO.NOTCAPABLE)
+
+    expect(readFileSync(join(outer, 'secret'), 'utf8')).to.equal('SECRET')
+    expect(readFileSync(join(outer, 'victim'), 'utf8')).to.equal('precious')
+    for (const name of ['stolen', 'planted', 'planted-file', 'created']) expect(existsSync(join(outer, name))).to.equal(false)
+    expect(statSync(outer).mtime.getTime()).to.equal(past.getTime())
+    expect(existsSync(join(box, 'f'))).to.equal(true)
+  })
+
+  it('a directory fd names its path: a real directory put back there serves it, deeper components are re-checked', () => {
+    const deeper = h.open('sub/deeper', { oflags: O.DIRECTORY, base: RW & ~RIGHT.FD_WRITE })
+    expect(deeper.errno).to.equal(0)
+    renameSync(join(box, 'sub'), join(box, 'sub_old'))
+    // nothing there: ENOENT, not the moved directory's contents, not the host
+    expect(h.call('fd_readdir', deeper.fd, 1000, 4000, 0n, 0)).to.equal(ERRNO.NOENT)
+    // an intermediate component swapped for an escaping symlink
+    symlinkSync('..', join(box, 'sub'))
+    expect(h.call('fd_readdir', deeper.fd, 1000, 4000, 0n, 0)).to.equal(ERRNO.NOTCAPABLE)
+    expect(h.open('../../secret', { dirFd: deeper.fd }).errno).to.equal(ERRNO.NOTCAPABLE)
+    rmSync(join(box, 'sub'))
+    mkdirSync(join(box, 'sub', 'deeper'), { recursive: true })
+    writeFileSync(join(box, 'sub', 'deeper', 'g'), 'new')
+    expect(h.read(h.open('g', { dirFd: deeper.fd }).fd).text).to.equal('new')
+    expect(h.call('fd_readdir', deeper.fd, 1000, 4000, 0n, 0)).to.equal(0)
+  })
+
+  it('path_open creates or truncates nothing outside when the parent is swapped after the walk', () => {
+    writeFileSync(join(outer, 'victim'), 'precious')
+    const swap = (): void => {
+      renameSync(join(box, 'sub'), join(box, 'sub_old'))
+      symlinkSync(outer, join(box, 'sub'))
+    }
+    // swapped once the walk has looked at the final component, before anything is opened
+    withSwap('lstatSync', join(box, 'sub', 'victim'), 'after', swap, () => {
+      expect(h.open('sub/victim', { oflags: O.TRUNC }).errno).to.equal(ERRNO.NOTCAPABLE)
+    })
+    expect(readFileSync(join(outer, 'victim'), 'utf8')).to.equal('precious')
+    rmSync(join(box, 'sub')); renameSync(join(box, 'sub_old'), join(box, 'sub'))
+    withSwap('lstatSync', join(box, 'sub', 'new-file'), 'after', swap, () => {
+      expect(h.open('sub/new-file', { oflags: O.CREAT }).errno).to.equal(ERRNO.NOTCAPABLE)
+    })
+    expect(existsSync(join(outer, 'new-file'))).to.equal(false)
+  })
+
+  it('path_open truncates only once the opened file is known to be beneath the root', () => {
+    writeFileSync(join(outer, 'victim'), 'precious')
+    writeFileSync(join(box, 'sub', 'victim'), 'inside')
+    // swapped at the last moment: the open itself lands outside
+    withSwap('openSync', join(box, 'sub', 'victim'), 'before', () => {
+      renameSync(join(box, 'sub'), join(box, 'sub_old'))
+      symlinkSync(outer, join(box, 'sub'))
+    }, () => {
+      expect(h.open('sub/victim', { oflags: O.TRUNC }).errno).to.equal(ERRNO.NOTCAPABLE)
+    })
+    expect(readFileSync(join(outer, 'victim'), 'utf8')).to.equal('precious')
+    // unswapped, TRUNC still empties the file
+    rmSync(join(box, 'sub')); renameSync(join(box, 'sub_old'), join(box, 'sub'))
+    const t = h.open('sub/victim', { oflags: O.TRUNC })
+    expect(t.errno).to.equal(0)
+    expect(readFileSync(join(box, 'sub', 'victim'), 'utf8')).to.equal('')
+  })
+})
+
+describe('wasi output: no host allocation beyond what the guest wrote', () => {
+  it('preview 1 hands stdout one iovec at a time, as views: repeated iovecs are not joined', () => {
+    const sizes: number[] = []
+    const chunks: string[] = []
+    const h = new WasiHarness({ stdout: b => { sizes.push(b.length); if (chunks.length < 2) chunks.push(Buffer.from(b).toString()) } })
+    try {
+      h.bytes.fill(0x61, 0, 4096)
+      for (let i = 0; i < 1024; i++) { h.setU32(8192 + i * 8, 0); h.setU32(8192 + i * 8 + 4, 4096) }
+      expect(h.call('fd_write', 1, 8192, 1024, 0)).to.equal(0)
+      expect(h.u32(0)).to.equal(1024 * 4096)
+      expect(sizes).to.have.length(1024)
+      expect(Math.max(...sizes)).to.equal(4096)
+      expect(chunks[0]).to.equal('a'.repeat(4096))
+    } finally {
+      h.cleanup()
+    }
+  })
+
+  it('WASI 0.2 write-zeroes refuses a length above the write budget before allocating', () => {
+    const written: Uint8Array[] = []
+    const wasi = wasiInterfaces({ stdout: b => written.push(b), stderr: () => {} })
+    const stdout = (wasi.get('cli/stdout') as { getStdout: () => any }).getStdout()
+    const budget = stdout.checkWrite() as bigint
+    expect(() => stdout.writeZeroes(budget + 1n)).to.throw(Error)
+    expect(() => stdout.blockingWriteZeroesAndFlush(1n << 40n)).to.throw(Error)
+    expect(written).to.have.length(0)
+    stdout.writeZeroes(3n)
+    stdout.blockingWriteZeroesAndFlush(budget)
+    expect(written.map(b => b.length)).to.deep.equal([3, Number(budget)])
+    expect(written[0]).to.deep.equal(new Uint8Array(3))
   })
 })

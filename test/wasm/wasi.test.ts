@@ -104,13 +104,13 @@ describe('wasi preview 1: imports driven directly', () => {
     expect(h.bytes[216]).to.equal(2)
   })
 
-  it('gathers iovecs into one stdout call and caps their count', () => {
+  it('hands stdout each iovec in turn (no joining copy) and caps their count', () => {
     const [a, al] = h.put('ab')
     const [b, bl] = h.put('cde')
     h.setU32(100, a); h.setU32(104, al); h.setU32(108, b); h.setU32(112, bl)
     expect(h.call('fd_write', 1, 100, 2, 0)).to.equal(0)
     expect(h.u32(0)).to.equal(5)
-    expect(written).to.deep.equal(['out:abcde'])
+    expect(written).to.deep.equal(['out:ab', 'out:cde'])
     expect(h.call('fd_write', 1, 100, 1025, 0)).to.equal(ERRNO.INVAL)
     h.setU32(100, 65_530); h.setU32(104, 100)
     expect(h.call('fd_write', 1, 100, 1, 0)).to.equal(ERRNO.FAULT)

@@ -4,6 +4,7 @@ import * as filesystem from '@bytecodealliance/preview2-shim/filesystem'
 import * as io from '@bytecodealliance/preview2-shim/io'
 import * as random from '@bytecodealliance/preview2-shim/random'
 import { ComponentExit } from './component-exit.ts'
+import { WasmeshError } from '../../errors.ts'
 
 /**
  * WASI 0.2 for components, from preview2-shim 0.26 but within the node's sandbox:
@@ -29,7 +30,7 @@ export interface WasiHost {
   stderr: (bytes: Uint8Array) => void
 }
 
-/** how much a guest may write per `write` call: anything, it is handed on at once */
+/** how much a guest may write per `write` call (handed on at once), and the most write-zeroes makes */
 const WRITE_BUDGET = 1n << 20n
 
 /*
@@ -64,17 +65,30 @@ class HostOutputStream extends OutputStreamBase {
   blockingWriteAndFlush (buf: Uint8Array): void { this.#write(buf) }
   flush (): void {}
   blockingFlush (): void {}
-  writeZeroes (len: bigint): void { this.#write(new Uint8Array(Number(len))) }
-  blockingWriteZeroesAndFlush (len: bigint): void { this.#write(new Uint8Array(Number(len))) }
+  writeZeroes (len: bigint): void { this.#write(zeroes(len)) }
+  blockingWriteZeroesAndFlush (len: bigint): void { this.#write(zeroes(len)) }
   splice (src: ShimInputStream, len: bigint): bigint { return this.#splice(src, len) }
   blockingSplice (src: ShimInputStream, len: bigint): bigint { return this.#splice(src, len) }
   subscribe (): ReadyPollable { return new ReadyPollable() }
 
   #splice (src: ShimInputStream, len: bigint): bigint {
-    const bytes = src.blockingRead(len) as Uint8Array
+    // splice may move fewer bytes than asked: never more than a write's budget at once
+    const bytes = src.blockingRead(len < WRITE_BUDGET ? len : WRITE_BUDGET) as Uint8Array
     this.#write(bytes)
     return BigInt(bytes.length)
   }
+}
+
+/**
+ * `len` zero bytes, the length being the guest's: above the budget check-write grants it is a
+ * broken precondition, which WASI 0.2 says traps (an Error, not a stream-error value, is what
+ * jco's bindings let through as a trap), before anything is allocated.
+ */
+function zeroes (len: bigint): Uint8Array {
+  if (len < 0n || len > WRITE_BUDGET) {
+    throw new WasmeshError('trap', `write-zeroes of ${len} bytes, above the ${WRITE_BUDGET} that check-write allows`)
+  }
+  return new Uint8Array(Number(len))
 }
 
 /** a guest's stdin: empty, as a call has no input stream (the shim's would read the node's own stdin) */

@@ -8,10 +8,20 @@ import { LIMITS } from './rights.ts'
  * target leaves the root are ENOTCAPABLE; symlinks are expanded here (never by the host), so
  * the host path handed to fs is made only of real directories below the root plus a final name.
  *
+ * A directory fd is only a name: its components below the root are walked again, from the
+ * root and with the same checks, on every use (resolveBeneath, resolveDir). Its saved
+ * components were real directories when it was opened, but the guest itself can rename a
+ * symlink into their place afterwards; trusting them would let `..` or a link climb out.
+ * (Holding a host O_DIRECTORY fd instead would follow the directory across renames, but
+ * Node has no openat(): every use would still go through a path, checked against the fd
+ * by dev/ino or /proc, and cost a host fd per guest dir fd.) So a dir fd follows its path,
+ * not the directory: renamed away, it names whatever is put there, checked as any path.
+ *
  * Known limit: Node has no openat(), so the host path is re-walked by the kernel when used.
  * Something renaming a directory into an escaping symlink between this walk and the use (a
- * host process, or another guest sharing the directory) could redirect it. path_open closes
- * that gap by checking where the opened fd really is (openedBeneath); other calls do not.
+ * host process, or another guest sharing the directory) could redirect it. path_open narrows
+ * that gap: it checks the parent's real path before creating and where the opened fd really
+ * is (openedBeneath) before truncating or handing it out; other calls do not.
  */
 
 export interface Resolved {
@@ -28,7 +38,8 @@ export function hostPath (root: string, parts: readonly string[]): string {
 }
 
 /**
- * Resolve `guestPath` relative to the directory `base` (components below root).
+ * Resolve `guestPath` relative to the directory `base` (a dir fd's components below root).
+ * `base` is never trusted: it is walked from the root like the guest's own components.
  * `follow`: whether a symlink in the final component is followed (LOOKUPFLAGS_SYMLINK_FOLLOW);
  * a trailing slash always follows and requires a directory.
  */
@@ -36,8 +47,8 @@ export function resolveBeneath (root: string, base: readonly string[], guestPath
   if (guestPath === '') throw new Errno(E.NOENT)
   if (guestPath.startsWith('/')) throw new Errno(E.NOTCAPABLE)
   const trailingSlash = guestPath.endsWith('/')
-  const pending = guestPath.split('/').filter(c => c !== '')
-  const stack = [...base]
+  const pending = [...base, ...guestPath.split('/')].filter(c => c !== '')
+  const stack: string[] = []
   let named = false
   let hops = 0
   while (pending.length > 0) {
@@ -82,6 +93,15 @@ export function resolveBeneath (root: string, base: readonly string[], guestPath
     named = true
   }
   return { root, parts: stack, named }
+}
+
+/**
+ * A dir fd's directory as it resolves now, for the calls that use the directory itself
+ * (fd_readdir, fd_filestat_*): ENOENT, ENOTDIR or ENOTCAPABLE if its path no longer leads
+ * to a directory beneath the root. Its parts are then all real directories.
+ */
+export function resolveDir (dir: { root: string, parts: readonly string[] }): Resolved {
+  return resolveBeneath(dir.root, dir.parts, '.', true)
 }
 
 function lstatOrUndefined (path: string): Stats | undefined {

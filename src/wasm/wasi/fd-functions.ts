@@ -44,14 +44,15 @@ export function fdFunctions (ctx: WasiContext): Record<string, WasiFunction> {
 
   function writeAt (entry: OpenFd, iovs: Uint8Array[], position: number | undefined): number {
     if (entry.kind === 'stdout' || entry.kind === 'stderr') {
-      const total = iovs.reduce((n, iov) => n + iov.length, 0)
-      const joined = new Uint8Array(total)
-      let at = 0
+      // one sink call per iovec, each a view of guest memory (the sink copies what it keeps):
+      // joining them would let 1024 iovecs over the same bytes make the host allocate 1024x
+      const sink = entry.kind === 'stdout' ? ctx.stdout : ctx.stderr
+      let total = 0
       for (const iov of iovs) {
-        joined.set(iov, at)
-        at += iov.length
+        if (iov.length === 0) continue
+        sink(iov)
+        total += iov.length
       }
-      if (total > 0) (entry.kind === 'stdout' ? ctx.stdout : ctx.stderr)(joined)
       return total
     }
     if (entry.kind !== 'file') throw new Errno(E.BADF)

@@ -1,9 +1,9 @@
-import { fstatSync, lstatSync, utimesSync, futimesSync, lutimesSync, type BigIntStats } from 'node:fs'
+import { fstatSync, lstatSync, futimesSync, lutimesSync, type BigIntStats } from 'node:fs'
 import { E, Errno } from './errno.ts'
 import type { GuestMemory } from './memory-view.ts'
 import type { OpenFd } from './fd-table.ts'
 import { FILETYPE, FSTFLAGS, filetypeOf } from './rights.ts'
-import { hostPath } from './confined-path.ts'
+import { hostPath, resolveDir } from './confined-path.ts'
 
 /** filestat: dev, ino, filetype, nlink, size, atim, mtim, ctim (64 bytes) */
 export const FILESTAT_SIZE = 64
@@ -28,7 +28,7 @@ export function writeFilestat (mem: GuestMemory, ptr: number, stats: BigIntStats
 /** the host stat of an fd's file or directory; undefined for stdio */
 export function statOfFd (entry: OpenFd): BigIntStats | undefined {
   if (entry.hostFd >= 0) return fstatSync(entry.hostFd, { bigint: true })
-  if (entry.kind === 'dir') return lstatSync(hostPath(entry.root, entry.parts), { bigint: true })
+  if (entry.kind === 'dir') return lstatSync(dirPath(entry), { bigint: true })
   return undefined
 }
 
@@ -56,7 +56,14 @@ export function setFdTimes (entry: OpenFd, atim: bigint, mtim: bigint, fstFlags:
   if (stats === undefined) throw new Errno(E.BADF)
   const [a, m] = timesToSet(stats, atim, mtim, fstFlags)
   if (entry.hostFd >= 0) futimesSync(entry.hostFd, a, m)
-  else utimesSync(hostPath(entry.root, entry.parts), a, m)
+  // a dir fd: its path walked again, and lutimes, so nothing swapped in since is followed
+  else lutimesSync(dirPath(entry), a, m)
+}
+
+/** a dir fd's host path, resolved afresh beneath its root (a saved path is never trusted) */
+function dirPath (entry: OpenFd): string {
+  const { root, parts } = resolveDir(entry)
+  return hostPath(root, parts)
 }
 
 /** set times on a resolved path without following a final symlink (resolution already did, if asked) */

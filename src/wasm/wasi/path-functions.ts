@@ -1,5 +1,5 @@
 import {
-  closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readlinkSync,
+  closeSync, constants, fstatSync, ftruncateSync, linkSync, lstatSync, mkdirSync, openSync, readlinkSync,
   renameSync, rmdirSync, symlinkSync, unlinkSync, type BigIntStats
 } from 'node:fs'
 import { E, Errno } from './errno.ts'
@@ -84,13 +84,15 @@ export function pathFunctions (ctx: WasiContext): Record<string, WasiFunction> {
         if ((oflags & OFLAGS.DIRECTORY) !== 0 || !target.named) return E.INVAL
       }
 
+      // no side effect before the checks: the parent's real path is checked before O_CREAT may
+      // make a file there, and O_TRUNC is left out, the file emptied once openedBeneath agrees
+      if (!dirBeneath(target.root, hostPath(target.root, target.parts.slice(0, -1)))) return E.NOTCAPABLE
       const writable = (base & WRITE_RIGHTS) !== 0n || truncate
       const access = writable ? ((base & READ_RIGHTS) !== 0n ? constants.O_RDWR : constants.O_WRONLY) : constants.O_RDONLY
       // NOFOLLOW: the final component was resolved here; NONBLOCK: a FIFO must not block open()
       let flags = access | constants.O_NOFOLLOW | constants.O_NONBLOCK
       if (create) flags |= constants.O_CREAT
       if (exclusive) flags |= constants.O_EXCL
-      if (truncate) flags |= constants.O_TRUNC
       if ((fdflags & FDFLAGS.DSYNC) !== 0) flags |= constants.O_DSYNC
       if ((fdflags & (FDFLAGS.SYNC | FDFLAGS.RSYNC)) !== 0) flags |= constants.O_SYNC
       const hostFd = openSync(target.host, flags, 0o666)
@@ -103,6 +105,8 @@ export function pathFunctions (ctx: WasiContext): Record<string, WasiFunction> {
           closeSync(hostFd)
           entry = openDir(parent, target, base, inheriting, fdflags)
         } else {
+          // as O_TRUNC would: regular files only (the kernel ignores it for FIFOs and devices)
+          if (truncate && opened.isFile()) ftruncateSync(hostFd, 0)
           entry = {
             kind: 'file',
             filetype: filetypeOf(opened),

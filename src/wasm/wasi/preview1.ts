@@ -25,7 +25,10 @@ export interface WasiOptions {
   preopens?: readonly Preopen[]
   /** the whole of stdin (default empty) */
   stdin?: Uint8Array
-  /** each fd_write to stdout, as a copy (default: discarded) */
+  /**
+   * stdout's bytes, one call per non-empty iovec of each fd_write, as a view of guest memory
+   * that is only valid during the call: copy what you keep (default: discarded)
+   */
   stdout?: (bytes: Uint8Array) => void
   stderr?: (bytes: Uint8Array) => void
   /** blocks this thread for poll_oneoff's clocks; default Atomics.wait on a private Int32Array */

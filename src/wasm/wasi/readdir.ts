@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync } from 'node:fs'
 import type { OpenFd } from './fd-table.ts'
-import { hostPath } from './confined-path.ts'
+import { hostPath, resolveDir } from './confined-path.ts'
 import { FILETYPE, filetypeOf } from './rights.ts'
 
 /** dirent header: d_next u64, d_ino u64, d_namlen u32, d_type u8 (24 bytes, then the name) */
@@ -14,10 +14,12 @@ const DIRENT_SIZE = 24
  * Returns bufused.
  */
 export function readdirInto (dir: OpenFd, out: Uint8Array, cookie: bigint): number {
-  const path = hostPath(dir.root, dir.parts)
+  // the fd's path walked afresh from the root: what it named when opened may be a symlink now
+  const { root, parts } = resolveDir(dir)
+  const path = hostPath(root, parts)
   const names = (readdirSync(path, { encoding: 'buffer' }) as Buffer[]).sort(Buffer.compare)
   // `..` of a preopen's root is the root itself: nothing of the host above it is shown
-  const parent = dir.parts.length === 0 ? path : hostPath(dir.root, dir.parts.slice(0, -1))
+  const parent = parts.length === 0 ? path : hostPath(root, parts.slice(0, -1))
   const prefix = Buffer.from(path === '/' ? '/' : `${path}/`)
   const entries: Array<{ name: Buffer, path: string | Buffer }> = [
     { name: Buffer.from('.'), path },
