@@ -82,6 +82,31 @@ export async function assemblyScriptWasi (name: string): Promise<Uint8Array> {
   })
 }
 
+/** why C fixtures cannot be built here, or undefined if they can (Debian's clang, lld, wasi-libc) */
+export async function cToolchainMissing (): Promise<string | undefined> {
+  try {
+    await execFileAsync('clang', ['--version'])
+  } catch {
+    return 'clang is not installed (apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32, as .ci/run does)'
+  }
+  return undefined
+}
+
+/** test/fixtures/c/<name>.c compiled for WASI preview 1 with clang and wasi-libc */
+export async function cProgram (name: string): Promise<Uint8Array> {
+  return await cached(`c:${name}`, async () => {
+    const out = await mkdtemp(join(tmpdir(), 'wasmesh-clang-'))
+    try {
+      const outFile = join(out, `${name}.wasm`)
+      await execFileAsync('clang', ['--target=wasm32-wasi', '--sysroot=/usr', '-O2', '-o', outFile, fileURLToPath(new URL(`c/${name}.c`, FIXTURES))])
+        .catch((err: Error & { stderr?: string }) => { throw new Error(`clang failed on ${name}.c: ${err.stderr ?? err.message}`) })
+      return new Uint8Array(await readFile(outFile))
+    } finally {
+      await rm(out, { recursive: true, force: true })
+    }
+  })
+}
+
 /** test/fixtures/component/calc.wat given the world in calc.wit, made a component */
 export async function calcComponent (): Promise<Uint8Array> {
   return await cached('component:calc', async () => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TRAP_EXIT_CODE, parseDirFlag, parseEnvFlags } from '../../src/node/cli/run-command.ts'
 import { runWasmesh } from '../helpers/cli.ts'
-import { assemblyScriptWasi, wat } from '../helpers/fixtures.ts'
+import { assemblyScriptWasi, cProgram, cToolchainMissing, wat } from '../helpers/fixtures.ts'
+import { readFileSync, readdirSync } from 'node:fs'
 
 describe('wasmesh run', function () {
   let dir: string
@@ -42,6 +43,37 @@ describe('wasmesh run', function () {
       expect(r.stderr, path).to.equal('cannot open: errno 76\n')
       expect(r.code, path).to.equal(2)
     }
+  })
+
+  it('runs a C program built with wasi-libc: listing, stdio, seek, stat, rename, symlinks, escapes denied', async function () {
+    const missing = await cToolchainMissing()
+    if (missing !== undefined) {
+      console.log(`      (skipped: ${missing})`)
+      this.skip()
+    }
+    writeFileSync(join(dir, 'files.wasm'), await cProgram('files'))
+    mkdirSync(join(dir, 'cdata', 'sub'), { recursive: true })
+    writeFileSync(join(dir, 'cdata', 'one.txt'), 'hello one')
+    const r = await run(['--dir', './cdata::/data', '--env', 'GREETING=hi', 'files.wasm', 'x', 'y'])
+    expect(r.stdout.split('\n')).to.deep.equal([
+      'args: files.wasm x y',
+      'env: hi',
+      'ls: . .. one.txt sub',
+      'read: hello one|3|l',
+      'stat: 19 file',
+      'link: renamed.txt -> made by C',
+      'unlinked: yes',
+      'escape ..: Capabilities insufficient',
+      'escape /etc: Capabilities insufficient',
+      'escape symlink: Capabilities insufficient',
+      ''
+    ])
+    expect(r.stderr).to.equal('done\n')
+    expect(r.code).to.equal(2)
+    // what it did is on the host, inside the granted dir only
+    expect(readdirSync(join(dir, 'cdata', 'out'))).to.deep.equal(['renamed.txt'])
+    expect(readFileSync(join(dir, 'cdata', 'out', 'renamed.txt'), 'utf8')).to.equal('made by C\nand more\n')
+    expect(readFileSync(join(dir, 'secret.txt'), 'utf8')).to.equal('not for guests')
   })
 
   it('passes guest flags through after the module', async () => {
