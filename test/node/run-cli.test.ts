@@ -14,7 +14,11 @@ describe('wasmesh run', function () {
     mkdirSync(join(dir, 'data', 'sub'), { recursive: true })
     writeFileSync(join(dir, 'data', 'one.txt'), 'one')
     writeFileSync(join(dir, 'data', 'two.txt'), 'two')
-    for (const name of ['hello', 'add', 'runaway', 'camera-app']) writeFileSync(join(dir, `${name}.wasm`), await wat(name))
+    writeFileSync(join(dir, 'skills.json'), JSON.stringify({ skills: [
+      { name: 'camera', provider: { type: 'simulated' } },
+      { name: 'dht', provider: { type: 'command', command: 'if [ "$WASMESH_QUANTITY" = temperature ]; then echo 23.5; else echo 61; fi' } }
+    ] }))
+    for (const name of ['hello', 'add', 'runaway', 'camera-app', 'skills-guest']) writeFileSync(join(dir, `${name}.wasm`), await wat(name))
     writeFileSync(join(dir, 'cat.wasm'), await assemblyScriptWasi('wasi-cat'))
     writeFileSync(join(dir, 'secret.txt'), 'not for guests')
   })
@@ -110,6 +114,11 @@ describe('wasmesh run', function () {
       expect(r.code, args.join(' ')).to.equal(2)
       expect(r.stderr.trim().split('\n'), args.join(' ')).to.have.length(1)
     }
+  })
+
+  it('gives a guest the skills of a --skills file, a command provider answering through the worker', async () => {
+    expect(await run(['--skills', 'skills.json', '--invoke', 'temperature', 'skills-guest.wasm'])).to.include({ code: 0, stdout: '23.5\n' })
+    expect(await run(['--skills', 'skills.json', '--invoke', 'humidity', 'skills-guest.wasm'])).to.include({ code: 0, stdout: '61\n' })
   })
 
   it('names a skill the module needs and the node lacks', async () => {
