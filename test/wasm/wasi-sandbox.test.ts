@@ -6,6 +6,8 @@ import { wasiInterfaces } from '../../src/wasm/component/wasi-imports.ts'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ERRNO, RIGHT, RW, WasiHarness } from '../helpers/wasi-harness.ts'
+import { Wasi } from '../../src/wasm/wasi/index.ts'
+import { WasmeshError } from '../../src/errors.ts'
 
 const O = { CREAT: 1, DIRECTORY: 2, TRUNC: 8 }
 
@@ -58,6 +60,45 @@ describe('wasi preview 1: the sandbox holds', () => {
   afterEach(() => {
     h.wasi.close()
     rmSync(outer, { recursive: true, force: true })
+  })
+
+  it('refuses preopens nested one in another (the inner root could be swapped through the outer); the same dir twice is fine', () => {
+    expect(() => new Wasi({ preopens: [{ guest: '/', host: outer }, { guest: '/box', host: box }] })).to.throw(WasmeshError, 'one is inside the other')
+    expect(() => new Wasi({ preopens: [{ guest: '/a', host: box }, { guest: '/b', host: box }] }).close()).not.to.throw()
+  })
+
+  it('denies everything once a preopen\'s root is no longer the directory it was', () => {
+    renameSync(box, `${box}-moved`)
+    symlinkSync(outer, box)
+    const [p, l] = h.put('secret')
+    expect(h.call('path_filestat_get', 3, 0, p, l, 60_000)).to.equal(ERRNO.NOTCAPABLE)
+    expect(h.open('secret').errno).to.equal(ERRNO.NOTCAPABLE)
+    rmSync(box)
+    renameSync(`${box}-moved`, box)
+    expect(h.open('f').errno).to.equal(0)
+  })
+
+  it('bounds a path walk: directories deeper than 256, or expansions past 4096 steps, are ENAMETOOLONG', () => {
+    mkdirSync(join(box, ...Array(300).fill('d')), { recursive: true })
+    const stat = (path: string, follow = 0): number => {
+      const [p, l] = h.put(path)
+      return h.call('path_filestat_get', 3, follow, p, l, 60_000)
+    }
+    expect(stat(Array(250).fill('d').join('/'))).to.equal(0)
+    expect(stat(Array(300).fill('d').join('/'))).to.equal(ERRNO.NAMETOOLONG)
+    // a link that expands to 300 components, followed 5 and 14 times
+    symlinkSync(Array(150).fill('sub/..').join('/'), join(box, 'long'))
+    expect(stat(Array(5).fill('long').join('/'), 1)).to.equal(0)
+    expect(stat(Array(14).fill('long').join('/'), 1)).to.equal(ERRNO.NAMETOOLONG)
+  })
+
+  it('path_open with O_TRUNC refused for want of an fd leaves the file as it was', () => {
+    writeFileSync(join(box, 'keep'), 'kept')
+    let opened = 0
+    while (h.open('f').errno === 0) opened++
+    expect(opened).to.be.greaterThan(100)
+    expect(h.open('keep', { oflags: 8 }).errno).to.equal(33) // EMFILE
+    expect(readFileSync(join(box, 'keep'), 'utf8')).to.equal('kept')
   })
 
   it('denies `..` above the preopen root, at once or after descending', () => {

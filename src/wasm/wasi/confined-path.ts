@@ -47,11 +47,16 @@ export function resolveBeneath (root: string, base: readonly string[], guestPath
   if (guestPath === '') throw new Errno(E.NOENT)
   if (guestPath.startsWith('/')) throw new Errno(E.NOTCAPABLE)
   const trailingSlash = guestPath.endsWith('/')
+  assertRootInPlace(root)
   const pending = [...base, ...guestPath.split('/')].filter(c => c !== '')
   const stack: string[] = []
   let named = false
   let hops = 0
+  let steps = 0
   while (pending.length > 0) {
+    // bounds on the walk: symlink expansions can make a short path cost thousands of lstats,
+    // each of them re-walked by the kernel from the root
+    if (++steps > LIMITS.resolveSteps || stack.length > LIMITS.depth) throw new Errno(E.NAMETOOLONG)
     const component = pending.shift() as string
     const isLast = pending.length === 0
     if (component === '.') {
@@ -102,6 +107,16 @@ export function resolveBeneath (root: string, base: readonly string[], guestPath
  */
 export function resolveDir (dir: { root: string, parts: readonly string[] }): Resolved {
   return resolveBeneath(dir.root, dir.parts, '.', true)
+}
+
+/**
+ * The root must still be the directory it was: a guest holding an enclosing directory (a
+ * preopen of the parent in another instance) could otherwise swap it for a symlink leading
+ * out. Nested preopens in one instance are refused outright (Wasi's constructor).
+ */
+function assertRootInPlace (root: string): void {
+  const stats = lstatOrUndefined(root)
+  if (stats === undefined || !stats.isDirectory()) throw new Errno(E.NOTCAPABLE)
 }
 
 function lstatOrUndefined (path: string): Stats | undefined {

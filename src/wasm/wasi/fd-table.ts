@@ -44,9 +44,14 @@ export class FdTable {
     return this.entries.has(fd)
   }
 
+  /** EMFILE if no entry can be added: checked before an open has side effects on the host */
+  assertRoom (): void {
+    if (this.entries.size >= LIMITS.openFds) throw new Errno(E.MFILE)
+  }
+
   /** puts the entry at the lowest free number; EMFILE past LIMITS.openFds */
   add (entry: OpenFd): number {
-    if (this.entries.size >= LIMITS.openFds) throw new Errno(E.MFILE)
+    this.assertRoom()
     let fd = 0
     while (this.entries.has(fd)) fd++
     this.entries.set(fd, entry)

@@ -87,6 +87,8 @@ export function pathFunctions (ctx: WasiContext): Record<string, WasiFunction> {
       // no side effect before the checks: the parent's real path is checked before O_CREAT may
       // make a file there, and O_TRUNC is left out, the file emptied once openedBeneath agrees
       if (!dirBeneath(target.root, hostPath(target.root, target.parts.slice(0, -1)))) return E.NOTCAPABLE
+      // nor when the fd could not be kept: a refused open must not have created or emptied a file
+      fds.assertRoom()
       const writable = (base & WRITE_RIGHTS) !== 0n || truncate
       const access = writable ? ((base & READ_RIGHTS) !== 0n ? constants.O_RDWR : constants.O_WRONLY) : constants.O_RDONLY
       // NOFOLLOW: the final component was resolved here; NONBLOCK: a FIFO must not block open()
@@ -95,7 +97,7 @@ export function pathFunctions (ctx: WasiContext): Record<string, WasiFunction> {
       if (exclusive) flags |= constants.O_EXCL
       if ((fdflags & FDFLAGS.DSYNC) !== 0) flags |= constants.O_DSYNC
       if ((fdflags & (FDFLAGS.SYNC | FDFLAGS.RSYNC)) !== 0) flags |= constants.O_SYNC
-      const hostFd = openSync(target.host, flags, 0o666)
+      let hostFd = openSync(target.host, flags, 0o666)
       let entry: OpenFd
       try {
         if (!openedBeneath(target.root, hostFd)) throw new Errno(E.NOTCAPABLE)
@@ -103,6 +105,7 @@ export function pathFunctions (ctx: WasiContext): Record<string, WasiFunction> {
         if (opened.isDirectory()) {
           // became a directory between lstat and open: treat it as one
           closeSync(hostFd)
+          hostFd = -1
           entry = openDir(parent, target, base, inheriting, fdflags)
         } else {
           // as O_TRUNC would: regular files only (the kernel ignores it for FIFOs and devices)
@@ -121,7 +124,7 @@ export function pathFunctions (ctx: WasiContext): Record<string, WasiFunction> {
         }
         mem.setU32(fdPtr, fds.add(entry))
       } catch (err) {
-        try { closeSync(hostFd) } catch { /* closed above */ }
+        if (hostFd >= 0) closeSync(hostFd)
         throw err
       }
       return E.SUCCESS

@@ -52,7 +52,9 @@ export class Wasi {
     this.fds.set(0, stdio('stdin', STDIN_RIGHTS))
     this.fds.set(1, stdio('stdout', STDOUT_RIGHTS))
     this.fds.set(2, stdio('stderr', STDOUT_RIGHTS))
-    ;(options.preopens ?? []).forEach((preopen, i) => this.fds.set(3 + i, preopenFd(preopen)))
+    const preopens = (options.preopens ?? []).map(preopenFd)
+    assertNotNested(preopens.map(p => p.root))
+    preopens.forEach((fd, i) => this.fds.set(3 + i, fd))
     const ctx: WasiContext = {
       mem: this.mem,
       fds: this.fds,
@@ -131,6 +133,20 @@ export class Wasi {
 
 function stdio (kind: 'stdin' | 'stdout' | 'stderr', rights: bigint): OpenFd {
   return { kind, filetype: FILETYPE.CHARACTER_DEVICE, flags: 0, rightsBase: rights, rightsInheriting: 0n, root: '', parts: [], hostFd: -1, position: 0 }
+}
+
+/**
+ * One preopen inside another would let the guest rename the inner one's root away through
+ * the outer one and put a symlink leading out in its place. The same directory twice is fine.
+ */
+function assertNotNested (roots: readonly string[]): void {
+  for (const a of roots) {
+    for (const b of roots) {
+      if (a !== b && (b === '/' || a.startsWith(`${b}/`))) {
+        throw new WasmeshError('bad-request', `cannot preopen ${a} and ${b} together: one is inside the other`, { field: 'dir' })
+      }
+    }
+  }
 }
 
 function preopenFd (preopen: Preopen): OpenFd {

@@ -80,7 +80,11 @@ export const LIMITS = {
   /** symlinks followed in one resolution */
   symlinkHops: 32,
   /** fds open at once */
-  openFds: 1024
+  openFds: 1024,
+  /** components walked in one resolution, symlink expansions included */
+  resolveSteps: 4096,
+  /** directories deep below a preopen */
+  depth: 256
 } as const
 
 /** the file type of a host stat result */
