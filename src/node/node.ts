@@ -11,6 +11,7 @@ import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, DEFAULT_MISSED_HEARTBEATS, MAX_AN
 import { DEFAULT_FETCH_TIMEOUT_MS, MAX_ANNOUNCED_MODULES, moduleExchange } from '../protocols/modules/index.ts'
 import { skillBeacon } from '../protocols/skill-beacon/index.ts'
 import { DEFAULT_MODULE_LIMITS } from '../wasm/limits.ts'
+import { WasmRuntime } from '../wasm/runtime/index.ts'
 import { skillsDigest } from '../wasm/skills/descriptor.ts'
 import { skillDescriptors } from '../wasm/skills/skills-file.ts'
 import { PeerDialer } from './peer-dialer.ts'
@@ -83,6 +84,8 @@ export class WasmeshNode {
   readonly peers: PeerTable
   readonly metrics: NodeMetrics
   readonly modules: ModuleStore
+  /** runs this node's guests; its instance count goes out in the announced load */
+  readonly runtime: WasmRuntime
   readonly #exchange: ModuleExchange
   #skills: SkillDescriptor[]
   #http?: HttpApi
@@ -111,6 +114,7 @@ export class WasmeshNode {
       datastore: stores.datastore,
       findHolders: (cid) => this.#remoteHoldings({ cid }).map(h => ({ peerId: h.peerId, addrs: this.peers.get(h.peerId)?.addrs ?? [] }))
     })
+    this.runtime = new WasmRuntime({ skills: opts.skills ?? [], limits: { ...DEFAULT_MODULE_LIMITS, ...opts.limits } })
     this.modules = new ModuleStore({
       exchange: this.#exchange,
       datastore: stores.datastore,
@@ -239,6 +243,7 @@ export class WasmeshNode {
     this.#dialer.stop()
     await this.libp2p.services.announce.sayGoodbye()
     await this.#http?.close()
+    this.runtime.close()
     await this.modules.close()
     await this.#exchange.stop()
     await this.libp2p.stop()
@@ -249,6 +254,7 @@ export class WasmeshNode {
   /** Replaces the configured skills and tells the mesh at once. */
   async setSkills (configured: ConfiguredSkill[]): Promise<void> {
     this.#skills = skillDescriptors(configured)
+    this.runtime.setSkills(configured)
     await this.libp2p.services.announce.announce()
   }
 
@@ -259,7 +265,7 @@ export class WasmeshNode {
       http: this.httpUrl,
       addrs: this.#announceableAddrs(),
       skills: this.#skills,
-      load: this.#opts.parts.load(),
+      load: { ...this.#opts.parts.load(), instances: this.runtime.instances },
       modules: this.modules.holdings(MAX_ANNOUNCED_MODULES)
     }
     this.#announcedAddrs = content.addrs.join(' ')

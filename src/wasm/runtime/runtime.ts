@@ -56,9 +56,9 @@ export interface GuestSetup {
  */
 export class WasmRuntime {
   readonly limits: RuntimeLimits
-  readonly offered: SkillDescriptor[]
-  private readonly providers: ReadonlyMap<string, SkillProvider>
-  private readonly prepared: PreparedCache<PreparedModule>
+  offered: SkillDescriptor[]
+  private providers: ReadonlyMap<string, SkillProvider>
+  private prepared: PreparedCache<PreparedModule>
   private readonly live = new Set<GuestInstance>()
   private spare: GuestThread | undefined
   private closed = false
@@ -114,6 +114,16 @@ export class WasmRuntime {
       throw err
     }
     return instance
+  }
+
+  /**
+   * Offers other skills from now on: modules are linked against them afresh (the prepared
+   * cache is dropped). Instances already running keep the skills and providers they had.
+   */
+  setSkills (skills: readonly ConfiguredSkill[], providers?: ReadonlyMap<string, SkillProvider>): void {
+    this.offered = skillDescriptors(skills)
+    this.providers = providers ?? createProviders(skills)
+    this.prepared = new PreparedCache(this.limits.compiledCacheEntries)
   }
 
   /** guest instances open now */
