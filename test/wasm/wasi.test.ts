@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, existsSync, lstatSync } from 'node:fs'
 import { join } from 'node:path'
 import { Wasi, WasiExit, WASI_PREVIEW1_SIGNATURES } from '../../src/wasm/wasi/index.ts'
 import { engine } from '../../src/wasm/engine.ts'
@@ -173,6 +173,14 @@ describe('wasi preview 1: imports driven directly', () => {
     expect(h.open('f/', {}).errno).to.equal(ERRNO.NOTDIR)
     expect(h.open('d', { base: RIGHT.FD_WRITE }).errno).to.equal(ERRNO.ISDIR)
     expect(h.open('new', { oflags: O.CREAT | O.DIRECTORY }).errno).to.equal(ERRNO.INVAL)
+    // a trailing slash names a directory, which O_CREAT does not make: EISDIR, nothing created
+    expect(h.open('newdir/', { oflags: O.CREAT }).errno).to.equal(ERRNO.ISDIR)
+    expect(h.open('newdir/', { oflags: O.CREAT | O.EXCL }).errno).to.equal(ERRNO.ISDIR)
+    expect(h.open('newdir/').errno).to.equal(ERRNO.NOENT)
+    expect(h.open('d/', { oflags: O.CREAT }).errno).to.equal(ERRNO.ISDIR)
+    symlinkSync('nowhere', join(h.dir, 'dangling'))
+    expect(h.open('dangling/', { oflags: O.CREAT }).errno).to.equal(ERRNO.ISDIR)
+    for (const name of ['newdir', 'nowhere']) expect(existsSync(join(h.dir, name))).to.equal(false)
     const d = h.open('d', { oflags: O.DIRECTORY, base: RIGHT.FD_READDIR | RIGHT.PATH_OPEN })
     expect(d.errno).to.equal(0)
     expect(h.call('fd_fdstat_get', d.fd, 100)).to.equal(0)
@@ -246,6 +254,66 @@ describe('wasi preview 1: imports driven directly', () => {
     const f = h.open('file.txt')
     expect(h.call('fd_readdir', f.fd, 1000, 4000, 0n, 0)).to.equal(ERRNO.NOTDIR)
     expect(h.call('fd_readdir', 3, 65_000, 4000, 0n, 0)).to.equal(ERRNO.FAULT)
+  })
+
+  /** every entry from `cookie` on, read `bufLen` bytes at a time the way wasi-libc does */
+  function listAll (fd: number, bufLen: number, cookie = 0n): Array<{ next: bigint, ino: bigint, name: string, type: number }> {
+    const entries: Array<{ next: bigint, ino: bigint, name: string, type: number }> = []
+    for (;;) {
+      expect(h.call('fd_readdir', fd, 1000, bufLen, cookie, 0)).to.equal(0)
+      const used = h.u32(0)
+      let at = 0
+      while (at + 24 <= used) {
+        const namlen = h.u32(1000 + at + 16)
+        if (at + 24 + namlen > used) break
+        entries.push({ next: h.u64(1000 + at), ino: h.u64(1000 + at + 8), type: h.bytes[1000 + at + 20], name: h.text(1000 + at + 24, namlen) })
+        cookie = h.u64(1000 + at)
+        at += 24 + namlen
+      }
+      if (used < bufLen) return entries
+      expect(at).to.be.greaterThan(0)
+    }
+  }
+
+  it('fd_readdir: a 5,000-entry directory read with a small buffer, every entry once, in order, with its inode', () => {
+    const names: string[] = []
+    for (let i = 0; i < 5000; i++) names.push(`entry-${String(i).padStart(5, '0')}`)
+    for (const name of names) writeFileSync(join(h.dir, name), '')
+    mkdirSync(join(h.dir, 'zdir'))
+    const entries = listAll(3, 200)
+    expect(entries.map(e => e.name)).to.deep.equal(['.', '..', ...names, 'zdir'])
+    expect(entries.map(e => e.next)).to.deep.equal(entries.map((_, i) => BigInt(i + 1)))
+    expect(entries.slice(2, -1).every(e => e.type === 4)).to.equal(true)
+    expect(entries[entries.length - 1].type).to.equal(3)
+    expect(entries[4999].ino).to.equal(statSync(join(h.dir, names[4997]), { bigint: true }).ino)
+    // a second fd on the same directory lists the same, from a cookie in the middle too
+    const d = h.open('.', { oflags: O.DIRECTORY, base: RIGHT.FD_READDIR | RIGHT.PATH_OPEN })
+    expect(listAll(d.fd, 4000, 2501n).map(e => e.name)).to.deep.equal(entries.slice(2501).map(e => e.name))
+  })
+
+  it('fd_readdir: a rewind (cookie 0) lists afresh, and a changed directory is re-listed mid-way', () => {
+    writeFileSync(join(h.dir, 'a'), '')
+    writeFileSync(join(h.dir, 'b'), '')
+    expect(listAll(3, 4000).map(e => e.name)).to.deep.equal(['.', '..', 'a', 'b'])
+    writeFileSync(join(h.dir, 'c'), '')
+    expect(listAll(3, 4000).map(e => e.name)).to.deep.equal(['.', '..', 'a', 'b', 'c'])
+    rmSync(join(h.dir, 'a'))
+    expect(listAll(3, 4000).map(e => e.name)).to.deep.equal(['.', '..', 'b', 'c'])
+    // from a cookie: an entry made since the last call shows once the directory's mtime differs
+    expect(h.call('fd_readdir', 3, 1000, 4000, 2n, 0)).to.equal(0)
+    writeFileSync(join(h.dir, 'z'), '')
+    utimesSync(h.dir, new Date('2001-01-01T00:00:00Z'), new Date('2001-01-01T00:00:00Z'))
+    expect(listAll(3, 4000, 2n).map(e => e.name)).to.deep.equal(['b', 'c', 'z'])
+    // another directory renamed into the fd's path: its own entries, not the old listing
+    mkdirSync(join(h.dir, 'sub'))
+    writeFileSync(join(h.dir, 'sub', 'old'), '')
+    const sub = h.open('sub', { oflags: O.DIRECTORY, base: RIGHT.FD_READDIR | RIGHT.PATH_OPEN })
+    expect(listAll(sub.fd, 4000).map(e => e.name)).to.deep.equal(['.', '..', 'old'])
+    mkdirSync(join(h.dir, 'other'))
+    writeFileSync(join(h.dir, 'other', 'new'), '')
+    renameSync(join(h.dir, 'sub'), join(h.dir, 'sub-was'))
+    renameSync(join(h.dir, 'other'), join(h.dir, 'sub'))
+    expect(listAll(sub.fd, 4000, 2n).map(e => e.name)).to.deep.equal(['new'])
   })
 
   it('filestat: fd and path, nanosecond times, sizes, set_size, set_times, symlink follow flag', () => {

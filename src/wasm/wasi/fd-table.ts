@@ -1,6 +1,7 @@
 import { closeSync } from 'node:fs'
 import { E, Errno } from './errno.ts'
 import { LIMITS } from './rights.ts'
+import type { DirListing } from './readdir.ts'
 
 /**
  * The guest's fd numbers and what each stands for. Stdio entries are the options' buffers and
@@ -27,6 +28,8 @@ export interface OpenFd {
   position: number
   /** guest name, for preopens (fd_prestat_*) */
   preopen?: string
+  /** dirs: the listing fd_readdir last made, reused while the directory is unchanged */
+  listing?: DirListing
 }
 
 export class FdTable {

@@ -12,6 +12,8 @@ import { setPathTimes, writeFilestat } from './filestat.ts'
 interface At extends Resolved {
   dir: OpenFd
   host: string
+  /** the guest's path ended in `/`: it can only name a directory */
+  trailingSlash: boolean
 }
 
 const WRITE_RIGHTS = R.FD_WRITE | R.FD_DATASYNC | R.FD_ALLOCATE | R.FD_FILESTAT_SET_SIZE
@@ -25,8 +27,9 @@ export function pathFunctions (ctx: WasiContext): Record<string, WasiFunction> {
     const dir = fds.get(fd)
     if (dir.kind !== 'dir') throw new Errno(E.NOTDIR)
     fds.get(fd, rights)
-    const resolved = resolveBeneath(dir.root, dir.parts, mem.path(pathPtr, pathLen), follow)
-    return { ...resolved, dir, host: hostPath(resolved.root, resolved.parts) }
+    const path = mem.path(pathPtr, pathLen)
+    const resolved = resolveBeneath(dir.root, dir.parts, path, follow)
+    return { ...resolved, dir, host: hostPath(resolved.root, resolved.parts), trailingSlash: path.endsWith('/') }
   }
 
   function lstatOrUndefined (path: string): BigIntStats | undefined {
@@ -82,6 +85,8 @@ export function pathFunctions (ctx: WasiContext): Record<string, WasiFunction> {
       } else {
         if (!create) return E.NOENT
         if ((oflags & OFLAGS.DIRECTORY) !== 0 || !target.named) return E.INVAL
+        // `new/` names a directory that O_CREAT cannot make: EISDIR, as Linux and wasmtime say
+        if (target.trailingSlash) return E.ISDIR
       }
 
       // no side effect before the checks: the parent's real path is checked before O_CREAT may
