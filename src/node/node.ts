@@ -114,7 +114,7 @@ export class WasmeshNode {
       datastore: stores.datastore,
       findHolders: (cid) => this.#remoteHoldings({ cid }).map(h => ({ peerId: h.peerId, addrs: this.peers.get(h.peerId)?.addrs ?? [] }))
     })
-    this.runtime = new WasmRuntime({ skills: opts.skills ?? [], limits: { ...DEFAULT_MODULE_LIMITS, ...opts.limits } })
+    this.runtime = new WasmRuntime({ skills: opts.skills ?? [], limits: opts.limits })
     this.modules = new ModuleStore({
       exchange: this.#exchange,
       datastore: stores.datastore,

@@ -14,10 +14,7 @@ import type { ModuleInfo } from './module-info.ts'
  */
 export async function validateModule (bytes: Uint8Array, limits: ModuleLimits): Promise<ModuleInfo> {
   if (bytes.length === 0) throw new WasmeshError('invalid-module', 'empty module: 0 bytes')
-  if (bytes.length > limits.maxModuleBytes) {
-    throw new WasmeshError('too-large', `module of ${bytes.length} bytes exceeds the limit of ${limits.maxModuleBytes} bytes`,
-      { size: bytes.length, limit: limits.maxModuleBytes })
-  }
+  assertModuleSize(bytes, limits)
   if (isComponent(bytes)) {
     outlineComponent(bytes).coreModules.forEach((core, index) => {
       if (!engine.validate(core)) throw new WasmeshError('invalid-module', `invalid core module ${index} in the component: ${compileError(core)}`)
@@ -34,6 +31,14 @@ export async function validateModule (bytes: Uint8Array, limits: ModuleLimits): 
     }
   })
   return info
+}
+
+/** `too-large` past the size limit: the first check, before anything reads the bytes */
+export function assertModuleSize (bytes: Uint8Array, limits: ModuleLimits): void {
+  if (bytes.length > limits.maxModuleBytes) {
+    throw new WasmeshError('too-large', `module of ${bytes.length} bytes exceeds the limit of ${limits.maxModuleBytes} bytes`,
+      { size: bytes.length, limit: limits.maxModuleBytes })
+  }
 }
 
 /**

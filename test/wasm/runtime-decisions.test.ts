@@ -5,7 +5,7 @@ import { engine } from '../../src/wasm/engine.ts'
 import { parseModule } from '../../src/wasm/parse/index.ts'
 import { capGrowth } from '../../src/wasm/sandbox/cap-limits.ts'
 import { coerceArgs } from '../../src/wasm/runtime/coerce-args.ts'
-import { linkProblems } from '../../src/wasm/skills/link-check.ts'
+import { linkCheck } from '../../src/wasm/skills/link-check.ts'
 import { skillDescriptors } from '../../src/wasm/skills/skills-file.ts'
 import { calcComponent, wat } from '../helpers/fixtures.ts'
 
@@ -78,12 +78,12 @@ describe('runtime decisions (pure)', () => {
     })
   })
 
-  describe('linkProblems', () => {
+  describe('linkCheck', () => {
     const offered = skillDescriptors([{ name: 'camera', provider: { type: 'simulated' } }])
 
     it('links WASI preview 1 and offered skills with matching signatures', async () => {
-      expect(linkProblems(await parseModule(await wat('camera-app')), offered)).to.deep.equal([])
-      expect(linkProblems(await parseModule(await wat('runaway')), [])).to.deep.equal([])
+      expect(linkCheck(await parseModule(await wat('camera-app')), offered).problems).to.deep.equal([])
+      expect(linkCheck(await parseModule(await wat('runaway')), []).problems).to.deep.equal([])
     })
 
     it('names a missing skill once, a missing function, a wrong signature and a non-function import', async () => {
@@ -95,7 +95,7 @@ describe('runtime decisions (pure)', () => {
         (import "sys" "memory" (memory 1))
         (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i64)))
         (import "wasi_snapshot_preview1" "fork" (func)))`))
-      expect(linkProblems(info, offered)).to.deep.equal([
+      expect(linkCheck(info, offered).problems).to.deep.equal([
         'needs skill "dht", which this node does not offer',
         'import "camera"."zoom": "camera" has no function "zoom"',
         'import "camera"."takeImageStaticSize" has type (i32) -> (), but the node offers (i32, i32) -> ()',
@@ -107,7 +107,7 @@ describe('runtime decisions (pure)', () => {
 
     it('checks a component\'s skill interfaces by name', async () => {
       const info = await parseModule(await calcComponent())
-      expect(linkProblems(info, offered)).to.deep.equal(['needs skill "clock", which this node does not offer'])
+      expect(linkCheck(info, offered).problems).to.deep.equal(['needs skill "clock", which this node does not offer'])
     })
   })
 

@@ -22,6 +22,10 @@ function coerce (type: CoreValType, raw: unknown, name: string, fn: string): num
   const bad = (why: string): never => {
     throw new WasmeshError('bad-request', `${fn}: ${name} ${why}`, { field: name })
   }
+  // the hot path (every call through a GuestInstance): values already of the right kind
+  if (typeof raw === 'number' && (type === 'f32' || type === 'f64')) return raw
+  if (typeof raw === 'number' && type === 'i32' && Number.isInteger(raw) && raw >= I32_MIN && raw <= U32_MAX) return raw | 0
+  if (typeof raw === 'bigint' && type === 'i64' && BigInt.asIntN(64, raw) === raw) return raw
   if (typeof raw !== 'number' && typeof raw !== 'string' && typeof raw !== 'bigint') bad(`must be a number, not ${raw === null ? 'null' : typeof raw}`)
   const text = String(raw).trim()
   switch (type) {

@@ -3,6 +3,7 @@ import type { ErrorCode } from '../../errors.ts'
 import { engine, exportedMemory } from '../engine.ts'
 import type { WasmInstance, WasmMemory } from '../engine.ts'
 import { Wasi, WasiExit } from '../wasi/index.ts'
+import { ComponentExit } from '../component/component-exit.ts'
 import { skillImports } from '../skills/host/index.ts'
 import type { SkillHostContext } from '../skills/host/context.ts'
 import { OutputSink } from './output-sink.ts'
@@ -79,7 +80,7 @@ function instantiateCore (request: InstantiateRequest, module: object, output: O
 async function instantiateComponentGuest (request: InstantiateRequest, output: OutputSink, around: GuestSurroundings): Promise<Guest> {
   if (request.code.kind !== 'component') throw new WasmeshError('internal', 'not a component')
   // loaded on first use: core guests never pay for jco's glue and the WASI 0.2 shim
-  const { instantiateComponent, ComponentExit } = await import('../component/instantiate.ts')
+  const { instantiateComponent } = await import('../component/instantiate.ts')
   const { componentSkill } = await import('../component/component-skills.ts')
   const coreModules = request.code.coreModules
   const started = performance.now()
@@ -105,7 +106,6 @@ async function instantiateComponentGuest (request: InstantiateRequest, output: O
   })
   const names = [...instance.functions.keys()]
   const functions = names.map(name => instance.functions.get(name) as (...a: unknown[]) => unknown)
-  exitClasses.add(ComponentExit)
   return {
     functions: names,
     output,
@@ -126,14 +126,10 @@ async function instantiateComponentGuest (request: InstantiateRequest, output: O
   }
 }
 
-/** error classes that mean "the guest exited" and carry its code */
-const exitClasses = new Set<new (...args: never[]) => Error & { code: number }>([WasiExit])
-
 /** the response for a guest that threw `err` */
 export function failureOf (err: unknown, output?: OutputSink): GuestResponse {
-  for (const exit of exitClasses) {
-    if (err instanceof exit) return { type: 'exited', code: err.code, output: output?.take() }
-  }
+  // the ways a guest exits, carrying its code: WASI preview 1's proc_exit, wasi:cli/exit
+  if (err instanceof WasiExit || err instanceof ComponentExit) return { type: 'exited', code: err.code, output: output?.take() }
   const { code, message } = classify(err)
   return { type: 'failed', code, message, output: output?.take() }
 }

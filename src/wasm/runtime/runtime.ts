@@ -4,7 +4,7 @@ import { resolve } from 'node:path'
 import { WasmeshError } from '../../errors.ts'
 import { engine } from '../engine.ts'
 import type { WasmModule } from '../engine.ts'
-import { validateModule } from '../validate-module.ts'
+import { assertModuleSize, validateModule } from '../validate-module.ts'
 import { capGrowth } from '../sandbox/cap-limits.ts'
 import type { GrowthCaps } from '../sandbox/cap-limits.ts'
 import { assertLinks } from '../skills/link-check.ts'
@@ -72,10 +72,8 @@ export class WasmRuntime {
 
   /** validates (size, engine, parse, memory minimum), checks links, caps growth and compiles; cached */
   async prepare (bytes: Uint8Array): Promise<PreparedModule> {
-    if (bytes.length > this.limits.maxModuleBytes) {
-      throw new WasmeshError('too-large', `module of ${bytes.length} bytes exceeds the limit of ${this.limits.maxModuleBytes} bytes`,
-        { size: bytes.length, limit: this.limits.maxModuleBytes })
-    }
+    // before hashing: a module over the limit is refused without reading it
+    assertModuleSize(bytes, this.limits)
     const hash = createHash('sha256').update(bytes).digest('hex')
     return await this.prepared.get(hash, async () => {
       const info = await validateModule(bytes, this.limits)

@@ -9,23 +9,26 @@ export const WASI_PREVIEW1 = 'wasi_snapshot_preview1'
  * Whether a module can be linked with what a node offers: every import of a core module is
  * a function of WASI preview 1 or of an offered skill (import module name = skill name),
  * with exactly the signature offered; a component's skill interfaces must all be offered
- * (its WASI 0.2 imports always are). Returns the problems, one line each, naming the import;
- * none means it links.
+ * (its WASI 0.2 imports always are). Gives the problems, one line each, naming the import
+ * (none means it links), and the skills missing altogether.
  */
-export function linkProblems (info: ModuleInfo, offered: readonly SkillDescriptor[]): string[] {
+export function linkCheck (info: ModuleInfo, offered: readonly SkillDescriptor[]): { problems: string[], missing: string[] } {
   const skills = new Map(offered.map(s => [s.name, s]))
   if (info.kind === 'component') {
-    return info.requires.filter(name => !skills.has(name)).map(name => `needs skill "${name}", which this node does not offer`)
+    const missing = info.requires.filter(name => !skills.has(name))
+    return { problems: missing.map(notOffered), missing }
   }
   const problems: string[] = []
-  const missingSkills = new Set<string>()
+  const missing: string[] = []
   for (const entry of info.imports) {
     const where = `import "${entry.module}"."${entry.name}"`
     const functions: Readonly<Record<string, FuncSignature>> | undefined =
       entry.module === WASI_PREVIEW1 ? WASI_PREVIEW1_SIGNATURES : skills.get(entry.module)?.functions
     if (functions === undefined) {
-      if (!missingSkills.has(entry.module)) problems.push(`needs skill "${entry.module}", which this node does not offer`)
-      missingSkills.add(entry.module)
+      if (!missing.includes(entry.module)) {
+        missing.push(entry.module)
+        problems.push(notOffered(entry.module))
+      }
       continue
     }
     if (entry.kind !== 'function') {
@@ -39,18 +42,18 @@ export function linkProblems (info: ModuleInfo, offered: readonly SkillDescripto
       problems.push(`${where} has type ${show(entry.signature)}, but the node offers ${show(offeredSignature)}`)
     }
   }
-  return problems
+  return { problems, missing }
 }
 
-/** linkProblems as an `unsatisfiable` error listing every problem and the missing skills */
+/** linkCheck as an `unsatisfiable` error listing every problem and the missing skills */
 export function assertLinks (info: ModuleInfo, offered: readonly SkillDescriptor[]): void {
-  const problems = linkProblems(info, offered)
+  const { problems, missing } = linkCheck(info, offered)
   if (problems.length === 0) return
-  const offeredNames = new Set(offered.map(s => s.name))
-  const missing = info.kind === 'component'
-    ? info.requires.filter(n => !offeredNames.has(n))
-    : [...new Set(info.imports.map(i => i.module).filter(m => m !== WASI_PREVIEW1 && !offeredNames.has(m)))]
   throw new WasmeshError('unsatisfiable', `the module cannot be linked: ${problems.join('; ')}`, { missing, problems })
+}
+
+function notOffered (skill: string): string {
+  return `needs skill "${skill}", which this node does not offer`
 }
 
 function sameSignature (a: FuncSignature, b: FuncSignature): boolean {
