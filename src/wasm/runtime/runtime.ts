@@ -13,7 +13,7 @@ import type { ConfiguredSkill } from '../skills/skills-file.ts'
 import type { SkillDescriptor } from '../skills/descriptor.ts'
 import { createProviders } from '../skills/providers/index.ts'
 import type { SkillProvider } from '../skills/providers/index.ts'
-import type { ModuleInfo } from '../module-info.ts'
+import type { CoreValType, ModuleInfo } from '../module-info.ts'
 import { GuestInstance } from './guest-instance.ts'
 import { GuestThread } from './guest-thread.ts'
 import type { GuestCode, GuestEnvironment } from './messages.ts'
@@ -35,6 +35,8 @@ export interface PreparedModule {
   hash: string
   info: ModuleInfo
   code: GuestCode
+  /** a core module's exported functions' parameter types, for checking call arguments */
+  signatures: ReadonlyMap<string, readonly CoreValType[]>
 }
 
 /** How a guest is instantiated; every field has a default. */
@@ -78,7 +80,8 @@ export class WasmRuntime {
     return await this.prepared.get(hash, async () => {
       const info = await validateModule(bytes, this.limits)
       assertLinks(info, this.offered)
-      return { hash, info, code: await this.compile(bytes, info) }
+      const signatures = new Map(info.exports.flatMap(e => e.kind === 'function' ? [[e.name, e.signature.params]] : []))
+      return { hash, info, code: await this.compile(bytes, info), signatures }
     })
   }
 
@@ -99,7 +102,7 @@ export class WasmRuntime {
       maxOutputBytes: this.limits.maxOutputBytes
     }, {
       newThread: this.takeThread,
-      signatures: new Map(module.info.exports.flatMap(e => e.kind === 'function' ? [[e.name, e.signature.params]] : [])),
+      signatures: module.signatures,
       timeoutMs: setup.timeoutMs ?? this.limits.callTimeoutMs,
       startTimeoutMs: this.limits.startTimeoutMs,
       onClose: () => { this.live.delete(instance) }
