@@ -80,6 +80,12 @@ describe('wasmesh run', function () {
     expect(readFileSync(join(dir, 'secret.txt'), 'utf8')).to.equal('not for guests')
   })
 
+  it('--dir without ::GUEST gives the guest the dir under the path as given', async () => {
+    const r = await run(['--dir', './data', 'hello.wasm'])
+    expect(r.stdout.split('\n').slice(1).filter(l => l !== '').sort()).to.deep.equal(['one.txt', 'sub', 'two.txt'])
+    expect(r.code).to.equal(0)
+  })
+
   it('passes guest flags through after the module', async () => {
     const r = await run(['hello.wasm', '--dir', '-x'])
     expect(r.stdout.split('\n')[0]).to.equal('hello.wasm --dir -x')

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto'
-import { statSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { WasmeshError } from '../../errors.ts'
 import { engine } from '../engine.ts'
 import type { WasmModule } from '../engine.ts'
 import { assertModuleSize, validateModule } from '../validate-module.ts'
+import { resolvePreopens } from '../wasi/index.ts'
 import { capGrowth } from '../sandbox/cap-limits.ts'
 import type { GrowthCaps } from '../sandbox/cap-limits.ts'
 import { assertLinks } from '../skills/link-check.ts'
@@ -91,7 +90,8 @@ export class WasmRuntime {
     const environment: GuestEnvironment = {
       args: setup.args ?? ['module.wasm'],
       env: setup.env ?? {},
-      preopens: (setup.preopens ?? []).map(checkPreopen),
+      // checked here, before a worker starts, so a bad dir fails at once
+      preopens: resolvePreopens(setup.preopens ?? []),
       stdio: setup.stdio ?? 'capture'
     }
     const instance = new GuestInstance({
@@ -184,15 +184,4 @@ export function memoryShare (info: ModuleInfo, maxPages: number): number {
   const imported = info.imports.filter(i => i.kind === 'memory').length
   const defined = Math.max(1, info.memories.length - imported)
   return Math.floor(maxPages / defined)
-}
-
-function checkPreopen ({ guest, host }: { guest: string, host: string }): { guest: string, host: string } {
-  const absolute = resolve(host)
-  let isDir = false
-  try {
-    isDir = statSync(absolute).isDirectory()
-  } catch {}
-  if (!isDir) throw new WasmeshError('bad-request', `--dir ${host}: no such directory`, { field: 'dir' })
-  if (!guest.startsWith('/') && guest !== '.') throw new WasmeshError('bad-request', `--dir ${host}::${guest}: the guest path must be absolute or "."`, { field: 'dir' })
-  return { guest, host: absolute }
 }

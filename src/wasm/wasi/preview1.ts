@@ -52,9 +52,7 @@ export class Wasi {
     this.fds.set(0, stdio('stdin', STDIN_RIGHTS))
     this.fds.set(1, stdio('stdout', STDOUT_RIGHTS))
     this.fds.set(2, stdio('stderr', STDOUT_RIGHTS))
-    const preopens = (options.preopens ?? []).map(preopenFd)
-    assertNotNested(preopens.map(p => p.root))
-    preopens.forEach((fd, i) => this.fds.set(3 + i, fd))
+    resolvePreopens(options.preopens ?? []).forEach((preopen, i) => this.fds.set(3 + i, preopenFd(preopen)))
     const ctx: WasiContext = {
       mem: this.mem,
       fds: this.fds,
@@ -136,41 +134,50 @@ function stdio (kind: 'stdin' | 'stdout' | 'stderr', rights: bigint): OpenFd {
 }
 
 /**
- * One preopen inside another would let the guest rename the inner one's root away through
- * the outer one and put a symlink leading out in its place. The same directory twice is fine.
+ * Checks preopens and gives their hosts as real paths, so a root is never a symlink that
+ * could later be re-pointed: `bad-request` for an empty or NUL-bearing path, a host that is
+ * not a directory, or one preopen inside another (the guest could rename the inner one's
+ * root away through the outer one and put a symlink leading out in its place; the same
+ * directory twice is fine). The runtime calls it before starting a worker, Wasi again.
  */
-function assertNotNested (roots: readonly string[]): void {
-  for (const a of roots) {
-    for (const b of roots) {
-      if (a !== b && (b === '/' || a.startsWith(`${b}/`))) {
-        throw new WasmeshError('bad-request', `cannot preopen ${a} and ${b} together: one is inside the other`, { field: 'dir' })
+export function resolvePreopens (preopens: readonly Preopen[]): Preopen[] {
+  const resolved = preopens.map(resolvePreopen)
+  for (const a of resolved) {
+    for (const b of resolved) {
+      if (a.host !== b.host && (b.host === '/' || a.host.startsWith(`${b.host}/`))) {
+        throw new WasmeshError('bad-request', `cannot preopen ${a.host} and ${b.host} together: one is inside the other`, { field: 'dir' })
       }
     }
   }
+  return resolved
 }
 
-function preopenFd (preopen: Preopen): OpenFd {
+function resolvePreopen (preopen: Preopen): Preopen {
   if (typeof preopen.guest !== 'string' || preopen.guest === '' || preopen.guest.includes('\0')) {
-    throw new WasmeshError('bad-request', `bad guest path for a preopen: ${JSON.stringify(preopen.guest)}`)
+    throw new WasmeshError('bad-request', `bad guest path for a preopen: ${JSON.stringify(preopen.guest)}`, { field: 'dir' })
   }
   if (typeof preopen.host !== 'string' || preopen.host === '' || preopen.host.includes('\0')) {
-    throw new WasmeshError('bad-request', `bad host directory for a preopen: ${JSON.stringify(preopen.host)}`)
+    throw new WasmeshError('bad-request', `bad host directory for a preopen: ${JSON.stringify(preopen.host)}`, { field: 'dir' })
   }
-  let root: string
   try {
-    // the real path, so the root itself is never a symlink that could later be re-pointed
-    root = realpathSync(resolve(preopen.host))
-    if (!statSync(root).isDirectory()) throw new Error('not a directory')
+    const host = realpathSync(resolve(preopen.host))
+    if (!statSync(host).isDirectory()) throw new Error('not a directory')
+    return { guest: preopen.guest, host }
   } catch (err) {
-    throw new WasmeshError('bad-request', `cannot preopen ${preopen.host}: ${(err as Error).message}`)
+    const code = (err as NodeJS.ErrnoException).code
+    throw new WasmeshError('bad-request', `cannot preopen ${preopen.host}: ${code === 'ENOENT' ? 'no such directory' : (err as Error).message}`, { field: 'dir' })
   }
+}
+
+/** a preopen already resolved by resolvePreopens */
+function preopenFd (preopen: Preopen): OpenFd {
   return {
     kind: 'dir',
     filetype: FILETYPE.DIRECTORY,
     flags: 0,
     rightsBase: DIR_RIGHTS,
     rightsInheriting: ALL_RIGHTS,
-    root,
+    root: preopen.host,
     parts: [],
     hostFd: -1,
     position: 0,
