@@ -1,9 +1,8 @@
 import { WasmeshError } from '../errors.ts'
 import { engine } from './engine.ts'
-import { isComponent, outlineComponent, parseModule } from './parse/index.ts'
+import { isComponent, outlineComponent, parseComponent, parseCoreModule } from './parse/index.ts'
 import type { ModuleLimits } from './limits.ts'
 import type { ModuleInfo } from './module-info.ts'
-
 
 /**
  * Accepts a binary for the mesh or says why not, cheapest checks first: emptiness, size,
@@ -15,14 +14,16 @@ import type { ModuleInfo } from './module-info.ts'
 export async function validateModule (bytes: Uint8Array, limits: ModuleLimits): Promise<ModuleInfo> {
   if (bytes.length === 0) throw new WasmeshError('invalid-module', 'empty module: 0 bytes')
   assertModuleSize(bytes, limits)
-  if (isComponent(bytes)) {
-    outlineComponent(bytes).coreModules.forEach((core, index) => {
+  // The outline that finds a component's core modules is also half its parse: walked once.
+  const outline = isComponent(bytes) ? outlineComponent(bytes) : null
+  if (outline !== null) {
+    outline.coreModules.forEach((core, index) => {
       if (!engine.validate(core)) throw new WasmeshError('invalid-module', `invalid core module ${index} in the component: ${compileError(core)}`)
     })
   } else if (!engine.validate(bytes)) {
     throw new WasmeshError('invalid-module', `invalid module: ${compileError(bytes)}`)
   }
-  const info = await parseModule(bytes)
+  const info = outline !== null ? await parseComponent(bytes, outline) : parseCoreModule(bytes)
   info.memories.forEach((memory, index) => {
     if (memory.min > limits.maxMemoryPages) {
       throw new WasmeshError('invalid-module',

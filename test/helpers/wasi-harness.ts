@@ -3,17 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { engine, type WasmMemory } from '../../src/wasm/engine.ts'
 import { Wasi, type WasiOptions } from '../../src/wasm/wasi/index.ts'
+import { ALL_RIGHTS, R } from '../../src/wasm/wasi/rights.ts'
 
 /** rights wasi-libc asks for on open(O_RDWR): everything a file can hold */
-export const RW = (1n << 30n) - 1n
-export const RIGHT = {
-  FD_READ: 1n << 1n,
-  FD_SEEK: 1n << 2n,
-  FD_TELL: 1n << 5n,
-  FD_WRITE: 1n << 6n,
-  FD_READDIR: 1n << 14n,
-  PATH_OPEN: 1n << 13n
-} as const
+export const RW = ALL_RIGHTS
+export const RIGHT = R
 
 const SCRATCH = 60_000
 

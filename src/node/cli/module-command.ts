@@ -22,7 +22,8 @@ interface ModuleJson {
 
 interface NodeFlag { node?: string, json?: boolean }
 
-async function readInput (path: string, what: string): Promise<Buffer> {
+/** a file the user named, or `bad-request` saying which and why */
+export async function readInput (path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path)
   } catch (err) {

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises'
 import { WasmeshError, isWasmeshError } from '../../errors.ts'
 import { WasmRuntime } from '../../wasm/runtime/index.ts'
 import type { GuestOutcome } from '../../wasm/runtime/index.ts'
+import { readInput } from './module-command.ts'
 import { readSkills } from './start.ts'
 import type { Command } from 'commander'
 
@@ -62,12 +62,7 @@ export function runCommand (program: Command): void {
 }
 
 async function runModule (file: string, args: string[], flags: RunFlags): Promise<number> {
-  let bytes: Uint8Array
-  try {
-    bytes = await readFile(file)
-  } catch (err) {
-    throw new WasmeshError('bad-request', `module ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`)
-  }
+  const bytes = await readInput(file, 'module')
   const preopens = flags.dir.map(parseDirFlag)
   const env = parseEnvFlags(flags.env)
   const timeoutMs = parseTimeout(flags.timeoutMs) ?? Number.POSITIVE_INFINITY

@@ -65,6 +65,8 @@ export class ModuleStore {
   readonly #records = new Map<string, ModuleRecord>()
   readonly #names = new Map<string, string>()
   readonly #fetches = new Map<string, Promise<ModuleRecord>>()
+  /** #records newest first, dropped wherever #records changes: every announcement heartbeat reads it. */
+  #newestFirst: ModuleRecord[] | undefined
   /** Adds and fetches share it; garbage collection takes it alone (blocks wait unpinned between import and pin). */
   readonly #gcLock: Mortice
   #cleanup: Promise<void> = Promise.resolve()
@@ -90,6 +92,7 @@ export class ModuleStore {
       this.#records.set(record.cid, record)
       if (record.name !== null) this.#names.set(record.name, record.cid)
     }
+    this.#newestFirst = undefined
     this.#cleanup = this.#clearLeftovers().catch(() => {})
   }
 
@@ -102,7 +105,7 @@ export class ModuleStore {
     // Alone: an add in flight pins before it records, and would look stale.
     const release = await this.#gcLock.writeLock()
     try {
-      const referenced = new Set([...this.#records.values()].flatMap(referencedCids))
+      const referenced = this.#referenced()
       const stale: CID[] = []
       for await (const pin of this.#exchange.helia.pins.ls()) {
         if (!referenced.has(pin.cid.toString())) stale.push(pin.cid)
@@ -115,12 +118,17 @@ export class ModuleStore {
   }
 
   list (): ModuleRecord[] {
-    return [...this.#records.values()].sort((a, b) => b.addedAt - a.addedAt)
+    return [...this.#sorted()]
+  }
+
+  #sorted (): readonly ModuleRecord[] {
+    this.#newestFirst ??= [...this.#records.values()].sort((a, b) => b.addedAt - a.addedAt)
+    return this.#newestFirst
   }
 
   /** What to announce: the newest modules first. */
   holdings (max: number): Holding[] {
-    return this.list().slice(0, max).map(r => ({
+    return this.#sorted().slice(0, max).map(r => ({
       cid: r.cid,
       ...(r.name !== null ? { name: r.name } : {}),
       ...(r.descriptionCid !== null ? { description: r.descriptionCid } : {})
@@ -182,7 +190,7 @@ export class ModuleStore {
   }
 
   async bytes (record: ModuleRecord): Promise<Uint8Array> {
-    return await collect(this.read(record), record.size + 1)
+    return await this.fileBytes(record)
   }
 
   async fileBytes (file: { cid: string, size: number }): Promise<Uint8Array> {
@@ -216,11 +224,8 @@ export class ModuleStore {
       const info = await validateModule(bytes, this.#init.limits)
       const holdings = this.#init.remoteHoldings({ cid: key })
       const hint = holdings.find(h => h.description !== undefined) ?? holdings[0]
-      let description: ModuleDescription | null = null
-      if (hint?.description !== undefined) {
-        description = await this.#fetchDescription(CID.parse(hint.description), timeoutMs, signal)
-      }
       const descriptionCid = hint?.description ?? null
+      const description = descriptionCid === null ? null : await this.#fetchDescription(CID.parse(descriptionCid), timeoutMs, signal)
       await this.#pin(cid)
       if (descriptionCid !== null) await this.#pin(CID.parse(descriptionCid))
       for (const file of deploymentFiles(description)) await this.#pin(CID.parse(file.cid))
@@ -282,9 +287,9 @@ export class ModuleStore {
       await this.#exchange.helia.blockstore.put(descriptionCid, block)
       for (const file of stored.values()) await this.#pin(CID.parse(file.cid))
       await this.#pin(descriptionCid)
-      const previous = record
       const updated = await this.#commit({ ...record, description, descriptionCid: descriptionCid.toString() })
-      await this.#unpinUnreferenced(referencedCids(previous).filter(c => c !== record.cid))
+      // The replaced description and files, unless another record shares them.
+      await this.#unpinUnreferenced(referencedCids(record))
       return updated
     } finally {
       release()
@@ -301,6 +306,7 @@ export class ModuleStore {
     await batch.commit()
     this.#records.delete(record.cid)
     if (record.name !== null) this.#names.delete(record.name)
+    this.#newestFirst = undefined
     await this.#unpinUnreferenced(referencedCids(record))
     await this.collectGarbage()
     this.#init.onChange()
@@ -323,7 +329,7 @@ export class ModuleStore {
   }
 
   async #unpinUnreferenced (cids: string[]): Promise<void> {
-    const stillReferenced = new Set([...this.#records.values()].flatMap(referencedCids))
+    const stillReferenced = this.#referenced()
     for (const cid of new Set(cids)) {
       if (stillReferenced.has(cid)) continue
       const parsed = CID.parse(cid)
@@ -346,8 +352,13 @@ export class ModuleStore {
     if (old?.name != null && old.name !== record.name) this.#names.delete(old.name)
     this.#records.set(record.cid, record)
     if (record.name !== null) this.#names.set(record.name, record.cid)
+    this.#newestFirst = undefined
     this.#init.onChange()
     return record
+  }
+
+  #referenced (): Set<string> {
+    return new Set([...this.#records.values()].flatMap(referencedCids))
   }
 }
 

@@ -22,10 +22,9 @@ export interface ModuleRecord {
   descriptionCid: string | null
 }
 
-
-export const recordKey = (cid: string): Key => new Key(`/wasmesh/modules/${cid}`)
-export const nameKey = (name: string): Key => new Key(`/wasmesh/names/${name}`)
 export const RECORDS_PREFIX = '/wasmesh/modules/'
+export const recordKey = (cid: string): Key => new Key(RECORDS_PREFIX + cid)
+export const nameKey = (name: string): Key => new Key(`/wasmesh/names/${name}`)
 
 export function encodeRecord (record: ModuleRecord): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(record))

@@ -51,6 +51,8 @@ function loadGenerator (): Promise<Generate> {
 
 const DEFAULT_NAME = 'component'
 
+const utf8 = new TextDecoder()
+
 /** Transpiles a component. Throws WasmeshError('invalid-module') if jco cannot. */
 export async function transpileComponent (bytes: Uint8Array, name?: string): Promise<TranspiledComponent> {
   const generate = await loadGenerator()
@@ -77,7 +79,7 @@ export async function transpileComponent (bytes: Uint8Array, name?: string): Pro
   const coreModules: Record<string, Uint8Array> = {}
   for (const [path, content] of files) if (path.endsWith('.wasm')) coreModules[path] = content
   return {
-    js: new TextDecoder().decode(js),
+    js: utf8.decode(js),
     coreModules,
     imports: [...generated.imports],
     exports: exportedFunctions(generated.exports, files)
@@ -120,7 +122,7 @@ function interfaceDeclarations (files: ReadonlyMap<string, Uint8Array>): Interfa
   const found: InterfaceDeclaration[] = []
   for (const [path, content] of files) {
     if (!path.endsWith('.d.ts')) continue
-    const text = new TextDecoder().decode(content)
+    const text = utf8.decode(content)
     const header = /@module Interface (\S+)/.exec(text)
     if (header === null) continue
     const functions = [...text.matchAll(/^export function ([A-Za-z_$][\w$]*)\s*\(/gm)].map(m => m[1])

@@ -88,6 +88,6 @@ export function isNumberType (value: unknown): value is NumberType {
 }
 
 /** The mount a function's answer is read from, if it has one (there is at most one). */
-export function outputMount (fn: FunctionDescription): MountDescription | undefined {
+export function outputMount (fn: Pick<FunctionDescription, 'mounts'>): MountDescription | undefined {
   return fn.mounts.find(m => m.stage === 'output')
 }

@@ -14,7 +14,7 @@
 import { z } from 'zod'
 import { WasmeshError } from '../../errors.ts'
 import {
-  CONTROL_CHARS, DEFAULT_MEDIA_TYPE, isNumberType, LIMITS, MEDIA_TYPE, METHODS, MOUNT_STAGES
+  CONTROL_CHARS, DEFAULT_MEDIA_TYPE, isNumberType, LIMITS, MEDIA_TYPE, METHODS, MOUNT_STAGES, outputMount
 } from './description.ts'
 import type {
   FunctionDescription, Method, ModuleDescription, MountDescription, MountStage, NumberType,
@@ -229,7 +229,7 @@ function normalizeResult (
   sig: FuncSignature, field: string
 ): ResultDescription {
   if (output !== undefined && Object.hasOwn(raw, 'result')) fail(`${field}.output`, 'give "result" or "output", not both')
-  const outMount = mounts.find(m => m.stage === 'output')
+  const outMount = outputMount({ mounts })
 
   let declared: ResultDescription | undefined
   let declaredField = `${field}.output`

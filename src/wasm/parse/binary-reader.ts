@@ -58,24 +58,6 @@ export class BinaryReader {
     return this.fail('u32 LEB128 too long', start)
   }
 
-  /** signed LEB128, at most 5 bytes, the last byte's unused bits a sign extension */
-  s32 (): number {
-    const start = this.pos
-    let result = 0
-    for (let shift = 0; shift < 35; shift += 7) {
-      const b = this.u8()
-      if (shift === 28) {
-        const rest = b & 0xf8
-        if (rest !== 0 && rest !== 0x78) this.fail('s32 LEB128 too long or out of range', start)
-      }
-      result |= (b & 0x7f) << shift
-      if (b < 0x80) {
-        return shift < 25 && (b & 0x40) !== 0 ? result | (-1 << (shift + 7)) : result
-      }
-    }
-    return this.fail('s32 LEB128 too long', start)
-  }
-
   /** unsigned LEB128 up to 64 bits, at most 10 bytes */
   u64 (): bigint {
     const start = this.pos

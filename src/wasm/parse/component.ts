@@ -38,9 +38,12 @@ export function outlineComponent (bytes: Uint8Array): ComponentOutline {
   return outline
 }
 
-export async function parseComponent (bytes: Uint8Array): Promise<ModuleInfo> {
-  // the outline first: it is cheap and rejects truncated or malformed framing before jco runs
-  const outline = outlineComponent(bytes)
+/**
+ * `outline`: the component's, when the caller already walked it (validateModule does, to
+ * validate the core modules). Outlined first: it is cheap and rejects truncated or
+ * malformed framing before jco runs.
+ */
+export async function parseComponent (bytes: Uint8Array, outline = outlineComponent(bytes)): Promise<ModuleInfo> {
   const wit = await witOf(bytes)
   const world = worldFromWit(wit)
   return {

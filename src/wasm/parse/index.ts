@@ -5,7 +5,7 @@ import type { ModuleInfo } from '../module-info.ts'
 
 export { parseCoreModule } from './core-sections.ts'
 export { binaryKind, isComponent } from './preamble.ts'
-export { componentRequires, outlineComponent, worldFromWit } from './component.ts'
+export { componentRequires, outlineComponent, parseComponent, worldFromWit } from './component.ts'
 export type { ComponentOutline } from './component.ts'
 
 /**

@@ -17,7 +17,7 @@ const RESOLUTION: Record<number, bigint> = {
 type CpuUsage = () => { user: number, system: number }
 
 /** the clock's time in ns, or undefined for an unknown clock */
-export function clockNow (id: number): bigint | undefined {
+function clockNow (id: number): bigint | undefined {
   switch (id) {
     case CLOCK.REALTIME: return EPOCH_OFFSET + process.hrtime.bigint()
     case CLOCK.MONOTONIC: return process.hrtime.bigint()
@@ -88,9 +88,9 @@ export function clockRandomFunctions (ctx: WasiContext): Record<string, WasiFunc
     poll_oneoff (inPtr: number, outPtr: number, nsubscriptions: number, neventsPtr: number): number {
       const n = nsubscriptions >>> 0
       if (n === 0) return E.INVAL
-      mem.bytes(inPtr, n * SUBSCRIPTION_SIZE)
-      mem.bytes(outPtr, n * EVENT_SIZE)
-      mem.bytes(neventsPtr, 4)
+      mem.assertRange(inPtr, n * SUBSCRIPTION_SIZE)
+      mem.assertRange(outPtr, n * EVENT_SIZE)
+      mem.assertRange(neventsPtr, 4)
       const events: Event[] = []
       const clocks: Array<{ userdata: bigint, wait: bigint }> = []
       for (let i = 0; i < n; i++) {

@@ -75,7 +75,8 @@ export function resolveBeneath (root: string, base: readonly string[], guestPath
       named = true
       continue
     }
-    const stats = lstatOrUndefined(hostPath(root, [...stack, component]))
+    const path = hostPath(root, [...stack, component])
+    const stats = lstatOrUndefined(path)
     if (stats === undefined) {
       if (!isLast) throw new Errno(E.NOENT)
       stack.push(component)
@@ -84,7 +85,7 @@ export function resolveBeneath (root: string, base: readonly string[], guestPath
     }
     if (stats.isSymbolicLink()) {
       if (++hops > LIMITS.symlinkHops) throw new Errno(E.LOOP)
-      const target = readlinkSync(hostPath(root, [...stack, component]), 'utf8')
+      const target = readlinkSync(path, 'utf8')
       if (target.startsWith('/')) throw new Errno(E.NOTCAPABLE)
       const expanded = target.split('/').filter(c => c !== '')
       if (expanded.length === 0) throw new Errno(E.NOENT)
@@ -119,7 +120,8 @@ function assertRootInPlace (root: string): void {
   if (stats === undefined || !stats.isDirectory()) throw new Errno(E.NOTCAPABLE)
 }
 
-function lstatOrUndefined (path: string): Stats | undefined {
+/** the host's lstat, or undefined where nothing is */
+export function lstatOrUndefined (path: string): Stats | undefined {
   try {
     return lstatSync(path)
   } catch (err) {

@@ -4,8 +4,13 @@ import type { OpenFd } from './fd-table.ts'
 import type { WasiContext, WasiFunction } from './context.ts'
 import { offsetOf } from './context.ts'
 import { FDFLAGS, R, WHENCE } from './rights.ts'
-import { setFdTimes, statOfFd, writeFilestat } from './filestat.ts'
+import { FILESTAT_SIZE, setFdTimes, statOfFd, writeFilestat } from './filestat.ts'
 import { readdirInto } from './readdir.ts'
+
+/** the fdflags Node cannot change on an open host fd */
+const SYNC_FLAGS = FDFLAGS.DSYNC | FDFLAGS.RSYNC | FDFLAGS.SYNC
+
+type Transfer = (entry: OpenFd, iovs: Uint8Array[], position: number | undefined) => number
 
 /** fd_*: reads and writes go to stdio buffers/callbacks or to host fds at a position kept here */
 export function fdFunctions (ctx: WasiContext): Record<string, WasiFunction> {
@@ -72,6 +77,13 @@ export function fdFunctions (ctx: WasiContext): Record<string, WasiFunction> {
     return total
   }
 
+  /** fd_read/write/pread/pwrite: the count's address checked first, then the iovecs; the count written back */
+  function transfer (move: Transfer, entry: OpenFd, iovsPtr: number, iovsLen: number, position: number | undefined, countPtr: number): number {
+    mem.assertRange(countPtr, 4)
+    mem.setU32(countPtr, move(entry, mem.iovecs(iovsPtr, iovsLen), position))
+    return E.SUCCESS
+  }
+
   return {
     fd_advise (fd: number, offset: bigint, len: bigint, advice: number): number {
       fds.get(fd, R.FD_ADVISE)
@@ -117,8 +129,7 @@ export function fdFunctions (ctx: WasiContext): Record<string, WasiFunction> {
     fd_fdstat_set_flags (fd: number, flags: number): number {
       const entry = fds.get(fd, R.FD_FDSTAT_SET_FLAGS)
       if ((flags & ~0x1f) !== 0) return E.INVAL
-      // synchronous-I/O flags cannot be changed on an open host fd from Node
-      if ((flags & (FDFLAGS.DSYNC | FDFLAGS.RSYNC | FDFLAGS.SYNC)) !== (entry.flags & (FDFLAGS.DSYNC | FDFLAGS.RSYNC | FDFLAGS.SYNC))) return E.NOTSUP
+      if ((flags & SYNC_FLAGS) !== (entry.flags & SYNC_FLAGS)) return E.NOTSUP
       entry.flags = flags
       return E.SUCCESS
     },
@@ -135,7 +146,7 @@ export function fdFunctions (ctx: WasiContext): Record<string, WasiFunction> {
 
     fd_filestat_get (fd: number, ptr: number): number {
       const entry = fds.get(fd, R.FD_FILESTAT_GET)
-      mem.bytes(ptr, 64)
+      mem.assertRange(ptr, FILESTAT_SIZE)
       writeFilestat(mem, ptr, statOfFd(entry), entry.filetype)
       return E.SUCCESS
     },
@@ -157,36 +168,22 @@ export function fdFunctions (ctx: WasiContext): Record<string, WasiFunction> {
       const entry = file(fd, R.FD_READ, E.BADF)
       const at = offsetOf(offset)
       if (at === undefined) return E.INVAL
-      mem.bytes(nreadPtr, 4)
-      const n = readAt(entry, mem.iovecs(iovsPtr, iovsLen), at)
-      mem.setU32(nreadPtr, n)
-      return E.SUCCESS
+      return transfer(readAt, entry, iovsPtr, iovsLen, at, nreadPtr)
     },
 
     fd_pwrite (fd: number, iovsPtr: number, iovsLen: number, offset: bigint, nwrittenPtr: number): number {
       const entry = file(fd, R.FD_WRITE, E.BADF)
       const at = offsetOf(offset)
       if (at === undefined) return E.INVAL
-      mem.bytes(nwrittenPtr, 4)
-      const n = writeAt(entry, mem.iovecs(iovsPtr, iovsLen), at)
-      mem.setU32(nwrittenPtr, n)
-      return E.SUCCESS
+      return transfer(writeAt, entry, iovsPtr, iovsLen, at, nwrittenPtr)
     },
 
     fd_read (fd: number, iovsPtr: number, iovsLen: number, nreadPtr: number): number {
-      const entry = fds.get(fd, R.FD_READ, E.BADF)
-      mem.bytes(nreadPtr, 4)
-      const n = readAt(entry, mem.iovecs(iovsPtr, iovsLen), undefined)
-      mem.setU32(nreadPtr, n)
-      return E.SUCCESS
+      return transfer(readAt, fds.get(fd, R.FD_READ, E.BADF), iovsPtr, iovsLen, undefined, nreadPtr)
     },
 
     fd_write (fd: number, iovsPtr: number, iovsLen: number, nwrittenPtr: number): number {
-      const entry = fds.get(fd, R.FD_WRITE, E.BADF)
-      mem.bytes(nwrittenPtr, 4)
-      const n = writeAt(entry, mem.iovecs(iovsPtr, iovsLen), undefined)
-      mem.setU32(nwrittenPtr, n)
-      return E.SUCCESS
+      return transfer(writeAt, fds.get(fd, R.FD_WRITE, E.BADF), iovsPtr, iovsLen, undefined, nwrittenPtr)
     },
 
     fd_prestat_get (fd: number, ptr: number): number {
@@ -210,7 +207,7 @@ export function fdFunctions (ctx: WasiContext): Record<string, WasiFunction> {
       const entry = fds.get(fd)
       if (entry.kind !== 'dir') return E.NOTDIR
       fds.get(fd, R.FD_READDIR)
-      mem.bytes(bufusedPtr, 4)
+      mem.assertRange(bufusedPtr, 4)
       const out = mem.bytes(buf, bufLen)
       mem.setU32(bufusedPtr, readdirInto(entry, out, BigInt.asUintN(64, cookie)))
       return E.SUCCESS
@@ -226,7 +223,7 @@ export function fdFunctions (ctx: WasiContext): Record<string, WasiFunction> {
       if (entry.kind !== 'file') return entry.kind === 'dir' ? E.BADF : E.SPIPE
       const rights = offset === 0n && whence === WHENCE.CUR ? R.FD_TELL : R.FD_SEEK
       fds.get(fd, rights)
-      mem.bytes(newOffsetPtr, 8)
+      mem.assertRange(newOffsetPtr, 8)
       let base: number
       if (whence === WHENCE.SET) base = 0
       else if (whence === WHENCE.CUR) base = entry.position

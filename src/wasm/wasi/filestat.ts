@@ -36,7 +36,7 @@ export function statOfFd (entry: OpenFd): BigIntStats | undefined {
  * The (atime, mtime) in seconds to set for fst_flags, keeping the current value of a time not
  * named. EINVAL when a time is both given and NOW, or for unknown flags.
  */
-export function timesToSet (current: BigIntStats, atim: bigint, mtim: bigint, fstFlags: number): [number, number] {
+function timesToSet (current: BigIntStats, atim: bigint, mtim: bigint, fstFlags: number): [number, number] {
   if ((fstFlags & ~0xf) !== 0) throw new Errno(E.INVAL)
   if ((fstFlags & FSTFLAGS.ATIM) !== 0 && (fstFlags & FSTFLAGS.ATIM_NOW) !== 0) throw new Errno(E.INVAL)
   if ((fstFlags & FSTFLAGS.MTIM) !== 0 && (fstFlags & FSTFLAGS.MTIM_NOW) !== 0) throw new Errno(E.INVAL)
@@ -50,14 +50,17 @@ function seconds (ns: bigint): number {
   return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9
 }
 
-/** set times on an fd (its file or directory) */
+/** set times on an fd (its file or directory); EBADF for stdio */
 export function setFdTimes (entry: OpenFd, atim: bigint, mtim: bigint, fstFlags: number): void {
-  const stats = statOfFd(entry)
-  if (stats === undefined) throw new Errno(E.BADF)
-  const [a, m] = timesToSet(stats, atim, mtim, fstFlags)
-  if (entry.hostFd >= 0) futimesSync(entry.hostFd, a, m)
-  // a dir fd: its path walked again, and lutimes, so nothing swapped in since is followed
-  else lutimesSync(dirPath(entry), a, m)
+  if (entry.hostFd >= 0) {
+    const [a, m] = timesToSet(fstatSync(entry.hostFd, { bigint: true }), atim, mtim, fstFlags)
+    futimesSync(entry.hostFd, a, m)
+  } else if (entry.kind === 'dir') {
+    // its path walked once, afresh, and lutimes, so nothing swapped in since is followed
+    setPathTimes(dirPath(entry), atim, mtim, fstFlags)
+  } else {
+    throw new Errno(E.BADF)
+  }
 }
 
 /** a dir fd's host path, resolved afresh beneath its root (a saved path is never trusted) */

@@ -30,6 +30,11 @@ export class GuestMemory {
     return view
   }
 
+  /** EFAULT unless the bytes are all in memory: an out-pointer checked before a call has effects, no view made */
+  assertRange (ptr: number, len: number): void {
+    this.check(ptr, len >>> 0)
+  }
+
   /** a live view of guest bytes (valid until the guest's memory grows) */
   bytes (ptr: number, len: number): Uint8Array {
     const view = this.check(ptr, len >>> 0)
@@ -79,7 +84,7 @@ export class GuestMemory {
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** strict UTF-8 (EILSEQ); copies first, as TextDecoder refuses views of shared memory */
-export function decodeUtf8 (bytes: Uint8Array): string {
+function decodeUtf8 (bytes: Uint8Array): string {
   try {
     return decoder.decode(bytes.slice())
   } catch {

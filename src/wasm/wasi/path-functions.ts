@@ -1,13 +1,15 @@
 import {
   closeSync, constants, fstatSync, ftruncateSync, linkSync, lstatSync, mkdirSync, openSync, readlinkSync,
-  renameSync, rmdirSync, symlinkSync, unlinkSync, type BigIntStats
+  renameSync, rmdirSync, symlinkSync, unlinkSync
 } from 'node:fs'
 import { E, Errno } from './errno.ts'
 import type { OpenFd } from './fd-table.ts'
 import type { WasiContext, WasiFunction } from './context.ts'
-import { dirBeneath, hostPath, openedBeneath, resolveBeneath, symlinkTargetStaysBeneath, type Resolved } from './confined-path.ts'
+import {
+  dirBeneath, hostPath, lstatOrUndefined, openedBeneath, resolveBeneath, symlinkTargetStaysBeneath, type Resolved
+} from './confined-path.ts'
 import { DIR_RIGHTS, FDFLAGS, FILE_RIGHTS, FILETYPE, LOOKUP_SYMLINK_FOLLOW, OFLAGS, R, filetypeOf } from './rights.ts'
-import { setPathTimes, writeFilestat } from './filestat.ts'
+import { FILESTAT_SIZE, setPathTimes, writeFilestat } from './filestat.ts'
 
 interface At extends Resolved {
   dir: OpenFd
@@ -30,15 +32,6 @@ export function pathFunctions (ctx: WasiContext): Record<string, WasiFunction> {
     const path = mem.path(pathPtr, pathLen)
     const resolved = resolveBeneath(dir.root, dir.parts, path, follow)
     return { ...resolved, dir, host: hostPath(resolved.root, resolved.parts), trailingSlash: path.endsWith('/') }
-  }
-
-  function lstatOrUndefined (path: string): BigIntStats | undefined {
-    try {
-      return lstatSync(path, { bigint: true })
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ENOENT') return undefined
-      throw err
-    }
   }
 
   function openDir (parent: OpenFd, target: At, base: bigint, inheriting: bigint, fdflags: number): OpenFd {
@@ -69,7 +62,7 @@ export function pathFunctions (ctx: WasiContext): Record<string, WasiFunction> {
       const target = at(fd, needed, pathPtr, pathLen, follow)
       const parent = target.dir
       if ((base & ~parent.rightsInheriting) !== 0n || (inheriting & ~parent.rightsInheriting) !== 0n) return E.NOTCAPABLE
-      mem.bytes(fdPtr, 4)
+      mem.assertRange(fdPtr, 4)
 
       const stats = lstatOrUndefined(target.host)
       if (stats !== undefined) {
@@ -144,7 +137,7 @@ export function pathFunctions (ctx: WasiContext): Record<string, WasiFunction> {
 
     path_filestat_get (fd: number, flags: number, pathPtr: number, pathLen: number, buf: number): number {
       const target = at(fd, R.PATH_FILESTAT_GET, pathPtr, pathLen, (flags & LOOKUP_SYMLINK_FOLLOW) !== 0)
-      mem.bytes(buf, 64)
+      mem.assertRange(buf, FILESTAT_SIZE)
       writeFilestat(mem, buf, lstatSync(target.host, { bigint: true }))
       return E.SUCCESS
     },
@@ -168,7 +161,7 @@ export function pathFunctions (ctx: WasiContext): Record<string, WasiFunction> {
 
     path_readlink (fd: number, pathPtr: number, pathLen: number, buf: number, bufLen: number, bufusedPtr: number): number {
       const target = at(fd, R.PATH_READLINK, pathPtr, pathLen, false)
-      mem.bytes(bufusedPtr, 4)
+      mem.assertRange(bufusedPtr, 4)
       const out = mem.bytes(buf, bufLen)
       const link = readlinkSync(target.host, { encoding: 'buffer' })
       const n = Math.min(link.length, out.length)

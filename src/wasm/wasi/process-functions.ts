@@ -9,16 +9,16 @@ export function processFunctions (ctx: WasiContext): Record<string, WasiFunction
   const env = ctx.env.map(([k, v]) => Buffer.from(`${k}=${v}\0`))
 
   function sizes (list: Buffer[], countPtr: number, sizePtr: number): number {
-    mem.bytes(countPtr, 4)
-    mem.bytes(sizePtr, 4)
+    mem.assertRange(countPtr, 4)
+    mem.assertRange(sizePtr, 4)
     mem.setU32(countPtr, list.length)
     mem.setU32(sizePtr, list.reduce((n, b) => n + b.length, 0))
     return E.SUCCESS
   }
 
   function strings (list: Buffer[], ptrsPtr: number, bufPtr: number): number {
-    mem.bytes(ptrsPtr, list.length * 4)
-    mem.bytes(bufPtr, list.reduce((n, b) => n + b.length, 0))
+    mem.assertRange(ptrsPtr, list.length * 4)
+    mem.assertRange(bufPtr, list.reduce((n, b) => n + b.length, 0))
     let at = bufPtr >>> 0
     list.forEach((bytes, i) => {
       mem.setU32((ptrsPtr >>> 0) + i * 4, at)

@@ -4,7 +4,7 @@ import { WasmeshError } from '../../../errors.ts'
 import { parseJson } from '../../../validation.ts'
 import { moduleOpenApi } from '../../../wasm/describe/openapi.ts'
 import { moduleView } from '../views.ts'
-import type { ModuleStore } from '../../modules/module-store.ts'
+import type { DescribeInput, ModuleStore } from '../../modules/module-store.ts'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 
 export interface ModuleHttpNode {
@@ -40,7 +40,7 @@ export async function moduleRoutes (app: FastifyInstance, node: ModuleHttpNode):
         else throw new WasmeshError('bad-request', `multipart: unknown part "${part.fieldname.slice(0, 64)}" (expected "module" and optionally "name")`)
       }
     } else {
-      bytes = req.body === undefined || req.body === null ? new Uint8Array(0) : req.body as Buffer
+      bytes = (req.body as Buffer | null | undefined) ?? new Uint8Array(0)
     }
     if (bytes === undefined) throw new WasmeshError('bad-request', 'module: missing (send the bytes as application/wasm, or a multipart part "module")')
     const record = await store.add(bytes, name === undefined || name === '' ? {} : { name })
@@ -70,7 +70,7 @@ export async function moduleRoutes (app: FastifyInstance, node: ModuleHttpNode):
 
   app.post<{ Params: Params }>('/modules/:ref/description', async (req) => {
     let functions: unknown
-    const files: Array<{ mount: string, bytes: Uint8Array, mediaType?: string }> = []
+    const files: DescribeInput['files'] = []
     if (req.isMultipart()) {
       for await (const part of req.parts()) {
         if (part.fieldname === 'functions') {
