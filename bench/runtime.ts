@@ -110,27 +110,44 @@ try {
   const io = await runtime.instantiate(await runtime.prepare(await wat('file-io')), { preopens: [{ guest: '/data', host: dir }] })
   const total = 64 * MiB
   const chunk = 64 * 1024
-  let start = performance.now()
-  const written = (await io.call('write_file', [total, chunk])).value
-  const guestWrite = performance.now() - start
-  start = performance.now()
-  const read = (await io.call('read_file', [chunk])).value
-  const guestRead = performance.now() - start
-  if (written !== total || read !== total) throw new Error(`guest moved ${String(written)} / ${String(read)} bytes`)
   const buffer = new Uint8Array(chunk)
   const path = join(dir, 'node.bin')
-  start = performance.now()
-  let fd = openSync(path, 'w')
-  for (let done = 0; done < total; done += chunk) writeSync(fd, buffer)
-  closeSync(fd)
-  const nodeWrite = performance.now() - start
-  start = performance.now()
-  fd = openSync(path, 'r')
-  while (readSync(fd, buffer) > 0);
-  closeSync(fd)
-  const nodeRead = performance.now() - start
+  const timed = async (work: () => unknown): Promise<number> => {
+    const start = performance.now()
+    await work()
+    return performance.now() - start
+  }
+  const guestFile = async (fn: string, args: number[]): Promise<void> => {
+    const moved = (await io.call(fn, args)).value
+    if (moved !== total) throw new Error(`guest ${fn} moved ${String(moved)} bytes`)
+  }
+  const nodeWriteFile = (): void => {
+    const fd = openSync(path, 'w')
+    for (let done = 0; done < total; done += chunk) writeSync(fd, buffer)
+    closeSync(fd)
+  }
+  const nodeReadFile = (): void => {
+    const fd = openSync(path, 'r')
+    while (readSync(fd, buffer) > 0);
+    closeSync(fd)
+  }
+  // page-cache writeback makes single runs noisy: 5 rounds, the order alternating, medians
+  const times = { guestWrite: [] as number[], nodeWrite: [] as number[], guestRead: [] as number[], nodeRead: [] as number[] }
+  for (let round = 0; round < 5; round++) {
+    const guestFirst = round % 2 === 0
+    const writes = [async () => times.guestWrite.push(await timed(async () => { await guestFile('write_file', [total, chunk]) })),
+      async () => times.nodeWrite.push(await timed(nodeWriteFile))]
+    const reads = [async () => times.guestRead.push(await timed(async () => { await guestFile('read_file', [chunk]) })),
+      async () => times.nodeRead.push(await timed(nodeReadFile))]
+    for (const step of guestFirst ? [...writes, ...reads] : [...writes.reverse(), ...reads.reverse()]) await step()
+  }
+  const median = (xs: number[]): number => quantile([...xs].sort((x, y) => x - y), 0.5)
+  const guestWrite = median(times.guestWrite)
+  const nodeWrite = median(times.nodeWrite)
+  const guestRead = median(times.guestRead)
+  const nodeRead = median(times.nodeRead)
   const rate = (ms: number): string => `${fmt(total / MiB / (ms / 1000), 0)} MiB/s`
-  console.log(`(d) file I/O, ${total / MiB} MiB in ${chunk / 1024} KiB chunks`)
+  console.log(`(d) file I/O, ${total / MiB} MiB in ${chunk / 1024} KiB chunks, median of 5`)
   console.log(`    write: guest ${rate(guestWrite)}, node:fs ${rate(nodeWrite)}, ratio ${fmt(guestWrite / nodeWrite)}x`)
   console.log(`    read:  guest ${rate(guestRead)}, node:fs ${rate(nodeRead)}, ratio ${fmt(guestRead / nodeRead)}x`)
 } finally {
