@@ -10,6 +10,13 @@ import { NODE_NAME } from '../protocols/announce/node-name.ts'
 import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, DEFAULT_MISSED_HEARTBEATS, MAX_ANNOUNCED_ADDRS, announce } from '../protocols/announce/index.ts'
 import { DEFAULT_FETCH_TIMEOUT_MS, MAX_ANNOUNCED_MODULES, moduleExchange } from '../protocols/modules/index.ts'
 import { skillBeacon } from '../protocols/skill-beacon/index.ts'
+import { callService } from '../protocols/call/index.ts'
+import { DEPLOYMENTS_TOPIC, deployProtocol } from '../protocols/deploy/index.ts'
+import { Deployments } from './deployments/deployments.ts'
+import { DEFAULT_DEPLOY_OPTIONS } from './deployments/options.ts'
+import type { DeployOptions } from './deployments/options.ts'
+import type { CallService } from '../protocols/call/index.ts'
+import type { DeployService } from '../protocols/deploy/index.ts'
 import { DEFAULT_MODULE_LIMITS } from '../wasm/limits.ts'
 import { WasmRuntime } from '../wasm/runtime/index.ts'
 import { skillsDigest } from '../wasm/skills/descriptor.ts'
@@ -51,6 +58,8 @@ export interface NodeOptions {
   limits?: Partial<ModuleLimits>
   /** How long fetching a module from peers may take before it fails with `not-found` (default 20 s). */
   fetchTimeoutMs?: number
+  /** Placement, leases and calls; see src/node/deployments/options.ts for the defaults. */
+  deploy?: Partial<DeployOptions>
   parts: NodeParts
 }
 
@@ -63,13 +72,15 @@ export const NODE_DEFAULTS = {
 } as const
 
 /** The gossip topics wasmesh uses; messages on any other topic are refused. */
-const TOPICS = [ANNOUNCE_TOPIC]
+const TOPICS = [ANNOUNCE_TOPIC, DEPLOYMENTS_TOPIC]
 
 export type NodeServices = {
   identify: Identify
   ping: Ping
   pubsub: GossipSub
   announce: AnnounceService
+  deploy: DeployService
+  call: CallService
   beacon?: SkillBeacon
 }
 
@@ -86,6 +97,8 @@ export class WasmeshNode {
   readonly modules: ModuleStore
   /** runs this node's guests; its instance count goes out in the announced load */
   readonly runtime: WasmRuntime
+  /** deployments this node coordinates, hosts steps of, or routes calls for */
+  readonly deployments: Deployments
   readonly #exchange: ModuleExchange
   #skills: SkillDescriptor[]
   #http?: HttpApi
@@ -123,6 +136,19 @@ export class WasmeshNode {
       remoteHoldings: (match) => this.#remoteHoldings(match),
       onChange: () => { void this.libp2p.services.announce.announce() }
     })
+    this.deployments = new Deployments({
+      libp2p,
+      name,
+      peers: this.peers,
+      modules: this.modules,
+      runtime: this.runtime,
+      datastore: stores.datastore,
+      stepsDir: stores.stepsDir,
+      skills: () => this.#skills,
+      load: () => ({ ...opts.parts.load(), instances: this.runtime.instances }),
+      fetchTimeoutMs: opts.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
+      options: opts.deploy
+    })
     this.#wire()
   }
 
@@ -152,6 +178,8 @@ export class WasmeshNode {
         // receives in a dense mesh is copies, and the signature check is the costly part.
         fastMsgIdFn: fastMessageId
       }),
+      deploy: deployProtocol(),
+      call: callService({ maxFileBytes: opts.deploy?.maxCallFileBytes ?? DEFAULT_DEPLOY_OPTIONS.maxCallFileBytes }),
       announce: announce({
         heartbeatMs: opts.heartbeatMs ?? NODE_DEFAULTS.heartbeatMs,
         describe: () => {
@@ -222,6 +250,7 @@ export class WasmeshNode {
         this.#http = await startHttpApi(this, http)
       }
       await this.libp2p.start()
+      await this.deployments.start()
     } catch (err) {
       await Promise.resolve(this.libp2p.stop()).catch(() => {})
       await this.#http?.close()
@@ -243,6 +272,7 @@ export class WasmeshNode {
     this.#dialer.stop()
     await this.libp2p.services.announce.sayGoodbye()
     await this.#http?.close()
+    await this.deployments.stop()
     this.runtime.close()
     await this.modules.close()
     await this.#exchange.stop()

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { FsBlockstore } from 'blockstore-fs'
@@ -13,6 +15,8 @@ import type { Datastore } from 'interface-datastore'
 export interface NodeStores {
   blockstore: Blockstore
   datastore: Datastore
+  /** where hosted deployment steps get their folders (the files their guests see) */
+  stepsDir: string
   open: () => Promise<void>
   close: () => Promise<void>
 }
@@ -27,6 +31,7 @@ export function diskStores (dataDir: string): NodeStores {
   return {
     blockstore,
     datastore,
+    stepsDir: join(dataDir, 'steps'),
     open: async () => {
       await blockstore.open()
       await datastore.open()
@@ -42,6 +47,7 @@ export function memoryStores (): NodeStores {
   return {
     blockstore: new MemoryBlockstore(),
     datastore: new MemoryDatastore(),
+    stepsDir: join(tmpdir(), `wasmesh-steps-${process.pid}-${randomBytes(6).toString('hex')}`),
     open: async () => {},
     close: async () => {}
   }

@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { isWasmeshError } from '../../errors.ts'
+import { callCommand } from './call-command.ts'
+import { deployCommand } from './deploy-command.ts'
 import { moduleCommand } from './module-command.ts'
 import { peersCommand } from './peers-command.ts'
 import { runCommand } from './run-command.ts'
@@ -19,6 +21,8 @@ export function buildProgram (): Command {
   peersCommand(program)
   moduleCommand(program)
   runCommand(program)
+  deployCommand(program)
+  callCommand(program)
   for (const cmd of program.commands) {
     cmd.exitOverride()
     for (const sub of cmd.commands) sub.exitOverride()

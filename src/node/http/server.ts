@@ -1,8 +1,10 @@
 import Fastify from 'fastify'
 import { WasmeshError, isWasmeshError } from '../../errors.ts'
 import { STATUS_OF } from './error-status.ts'
+import { deploymentRoutes } from './routes/deployment-routes.ts'
 import { moduleRoutes } from './routes/module-routes.ts'
 import { nodeRoutes } from './routes/node-routes.ts'
+import type { Deployments } from '../deployments/deployments.ts'
 import type { ModuleStore } from '../modules/module-store.ts'
 import type { NodeMetrics } from '../metrics.ts'
 import type { PeerTable } from '../peer-table.ts'
@@ -18,6 +20,7 @@ export interface HttpNode {
   readonly peers: PeerTable
   readonly metrics: NodeMetrics
   readonly modules: ModuleStore
+  readonly deployments: Deployments
   readonly httpUrl: string | null
 }
 
@@ -35,6 +38,7 @@ export function buildHttpApp (node: HttpNode, bodyLimit = DEFAULT_BODY_LIMIT): F
   const app = Fastify({ logger: false, bodyLimit, connectionTimeout: 30_000, requestTimeout: 60_000, return503OnClosing: true })
   nodeRoutes(app, node)
   void app.register(async (scope) => { await moduleRoutes(scope, node) })
+  void app.register(async (scope) => { await deploymentRoutes(scope, node) })
 
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]

@@ -1,3 +1,4 @@
+import type { DeploymentRecord } from '../../protocols/deploy/index.ts'
 import type { ModuleRecord } from '../modules/records.ts'
 import type { PeerEntry } from '../peer-table.ts'
 
@@ -33,5 +34,25 @@ export function moduleView (r: ModuleRecord): Record<string, unknown> {
     descriptionCid: r.descriptionCid,
     source: r.source,
     addedAt: new Date(r.addedAt).toISOString()
+  }
+}
+
+/** A deployment as `GET /deployments` shows it: its steps and the peers (and names) running each. Pure. */
+export function deploymentView (r: DeploymentRecord, nameOf: (peerId: string) => string): Record<string, unknown> {
+  return {
+    id: r.id,
+    name: r.name,
+    status: r.status,
+    version: r.version,
+    coordinator: r.coordinator,
+    createdAt: r.createdAt,
+    steps: r.steps.map(s => ({
+      module: s.module,
+      cid: s.cid,
+      function: s.function,
+      replicas: s.replicas,
+      peers: s.peers,
+      hosts: s.peers.map(peerId => ({ peerId, name: nameOf(peerId) }))
+    }))
   }
 }

@@ -51,6 +51,8 @@ export interface DescribeInput {
 export interface FetchOptions {
   signal?: AbortSignal
   timeoutMs?: number
+  /** the module's description block, when the asker knows it (a peer's announcement may not be here yet) */
+  descriptionCid?: string | null
 }
 
 /**
@@ -133,6 +135,11 @@ export class ModuleStore {
       ...(r.name !== null ? { name: r.name } : {}),
       ...(r.descriptionCid !== null ? { description: r.descriptionCid } : {})
     }))
+  }
+
+  /** The peers that announced they hold a CID. */
+  holders (cid: string): string[] {
+    return this.#init.remoteHoldings({ cid }).map(h => h.peerId)
   }
 
   /** The local record of a CID or name, or undefined. */
@@ -224,7 +231,7 @@ export class ModuleStore {
       const info = await validateModule(bytes, this.#init.limits)
       const holdings = this.#init.remoteHoldings({ cid: key })
       const hint = holdings.find(h => h.description !== undefined) ?? holdings[0]
-      const descriptionCid = hint?.description ?? null
+      const descriptionCid = opts.descriptionCid !== undefined ? opts.descriptionCid : hint?.description ?? null
       const description = descriptionCid === null ? null : await this.#fetchDescription(CID.parse(descriptionCid), timeoutMs, signal)
       await this.#pin(cid)
       if (descriptionCid !== null) await this.#pin(CID.parse(descriptionCid))

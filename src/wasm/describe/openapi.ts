@@ -91,10 +91,46 @@ export function moduleOpenApi (args: ModuleOpenApiArgs): OpenApiDocument {
       parameters: {
         deployment: { name: 'deployment', in: 'path', required: true, description: 'the deployment id', schema: { type: 'string' } }
       },
-      responses: Object.fromEntries(Object.values(ERROR_RESPONSES).map(([name, description]) => [name, {
-        description,
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } }
-      }]))
+      responses: errorResponses()
+    }
+  }
+}
+
+export interface DeploymentOpenApiArgs {
+  id: string
+  name: string
+  steps: ReadonlyArray<{ module: string, function: string, description: FunctionDescription | null }>
+  serverUrl?: string
+}
+
+/**
+ * The OpenAPI document of a deployment, `GET /deployments/{id}/openapi`: a call may enter at
+ * any step (with that step's arguments and files) and answers with the last step's result.
+ */
+export function deploymentOpenApi (args: DeploymentOpenApiArgs): OpenApiDocument {
+  const last = args.steps[args.steps.length - 1].description
+  const operationIds = new Set<string>()
+  const paths: Record<string, OpenApiPathItem> = {}
+  for (const step of args.steps) {
+    if (step.description === null) continue
+    const path = `/${encodeURIComponent(args.id)}/modules/${encodeURIComponent(step.module)}/${encodeURIComponent(step.function)}`
+    const op = operation(step.function, step.description, operationIds)
+    if (last !== null) op.responses[200] = success(last)
+    paths[path] = { parameters: [], [step.description.method]: op }
+  }
+  return {
+    openapi: OPENAPI_VERSION,
+    info: {
+      title: args.name,
+      version: args.id,
+      description: `Deployment ${args.id} (${args.steps.map(s => `${s.module}.${s.function}`).join(' -> ')}), callable through any wasmesh node; each call runs the steps from the one it names to the last.`
+    },
+    ...(args.serverUrl === undefined ? {} : { servers: [{ url: args.serverUrl }] }),
+    paths,
+    components: {
+      schemas: { Error: errorSchema() },
+      parameters: {},
+      responses: errorResponses()
     }
   }
 }
@@ -104,7 +140,7 @@ export function moduleOpenApi (args: ModuleOpenApiArgs): OpenApiDocument {
  * arguments arg0, arg1... and its signature's result. Others (v128, references, several
  * results) cannot be called over HTTP and are left out.
  */
-function defaultFunctions (info: ModuleInfo): Record<string, FunctionDescription> {
+export function defaultFunctions (info: ModuleInfo): Record<string, FunctionDescription> {
   const entries: Array<[string, FunctionDescription]> = []
   for (const e of info.exports) {
     if (e.kind !== 'function' || !callable(e.signature)) continue
@@ -221,6 +257,13 @@ function operationId (fn: string, taken: Set<string>): string {
   for (let n = 2; taken.has(id); n++) id = `${base}_${n}`
   taken.add(id)
   return id
+}
+
+function errorResponses (): OpenApiDocument['components']['responses'] {
+  return Object.fromEntries(Object.values(ERROR_RESPONSES).map(([name, description]) => [name, {
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } }
+  }]))
 }
 
 function errorSchema (): Schema {

@@ -4,8 +4,9 @@ import { WasmeshError } from '../../../errors.ts'
 import { parseJson } from '../../../validation.ts'
 import { moduleOpenApi } from '../../../wasm/describe/openapi.ts'
 import { moduleView } from '../views.ts'
+import { closed } from './closed.ts'
 import type { DescribeInput, ModuleStore } from '../../modules/module-store.ts'
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 
 export interface ModuleHttpNode {
   readonly modules: ModuleStore
@@ -90,11 +91,4 @@ export async function moduleRoutes (app: FastifyInstance, node: ModuleHttpNode):
   })
 
   app.delete<{ Params: Params }>('/modules/:ref', async (req) => moduleView(await store.remove(req.params.ref)))
-}
-
-/** Aborts when the client goes away, so a fetch for nobody stops. */
-function closed (reply: FastifyReply): AbortSignal {
-  const controller = new AbortController()
-  reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })
-  return controller.signal
 }

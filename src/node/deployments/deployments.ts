@@ -1,0 +1,280 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { CID } from 'multiformats/cid'
+import { WasmeshError } from '../../errors.ts'
+import { participants } from '../../protocols/deploy/index.ts'
+import { CallRouter } from './call-router.ts'
+import { Coordinator, audience } from './coordinator.ts'
+import { DeploymentBook } from './deployment-book.ts'
+import { HostedSteps } from './hosted-steps.ts'
+import { DEFAULT_DEPLOY_OPTIONS } from './options.ts'
+import { parseManifest } from './manifest.ts'
+import { successor } from './placement.ts'
+import type { Entry } from './call-router.ts'
+import type { DeployOptions } from './options.ts'
+import type { PlacementPeer } from './placement.ts'
+import type { Load } from '../../protocols/announce/index.ts'
+import type { CallService } from '../../protocols/call/index.ts'
+import type { CallAnswer } from '../../protocols/call/messages.ts'
+import type { Bid, DeployAccepted, DeployRequest, DeployService, DeploymentRecord } from '../../protocols/deploy/index.ts'
+import type { WasmRuntime } from '../../wasm/runtime/index.ts'
+import type { SkillDescriptor } from '../../wasm/skills/descriptor.ts'
+import type { ModuleStore } from '../modules/module-store.ts'
+import type { PeerTable } from '../peer-table.ts'
+import type { Libp2p } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
+
+export interface DeploymentsInit {
+  libp2p: Libp2p<{ deploy: DeployService, call: CallService }>
+  name: string
+  peers: PeerTable
+  modules: ModuleStore
+  runtime: WasmRuntime
+  datastore: Datastore
+  stepsDir: string
+  skills: () => readonly SkillDescriptor[]
+  load: () => Load
+  fetchTimeoutMs: number
+  options?: Partial<DeployOptions>
+}
+
+/**
+ * This node's part in deployments: coordinator of those submitted here, host of the steps it
+ * won, router of calls for all of them. No node is in charge of all: each deployment has its
+ * coordinator (holding a lease it renews by re-publishing the record); when that one is gone,
+ * the lowest live participant takes over.
+ */
+export class Deployments {
+  readonly options: DeployOptions
+  readonly book: DeploymentBook
+  readonly steps: HostedSteps
+  readonly router: CallRouter
+  readonly #init: DeploymentsInit
+  readonly #self: string
+  readonly #coordinator: Coordinator
+  /** peers whose connection dropped and which did not answer a dial since */
+  readonly #gone = new Set<string>()
+  /** when each deployment's coordinator was last heard from */
+  readonly #heardAt = new Map<string, number>()
+  #timer?: NodeJS.Timeout
+  #stopped = false
+
+  constructor (init: DeploymentsInit) {
+    this.#init = init
+    this.options = { ...DEFAULT_DEPLOY_OPTIONS, ...init.options }
+    this.#self = init.libp2p.peerId.toString()
+    this.book = new DeploymentBook(init.datastore, this.#self)
+    const log = (message: string): void => { this.#log(message) }
+    this.steps = new HostedSteps({
+      self: this.#self,
+      modules: init.modules,
+      runtime: init.runtime,
+      stepsDir: init.stepsDir,
+      fetchTimeoutMs: init.fetchTimeoutMs,
+      preparedTtlMs: this.options.preparedTtlMs,
+      log
+    })
+    this.#coordinator = new Coordinator({
+      self: this.#self,
+      options: this.options,
+      modules: init.modules,
+      placementPeers: () => this.#placementPeers(),
+      alive: (p) => this.#alive(p),
+      ask: async (peerId, req, timeoutMs) => await this.#ask(peerId, req, timeoutMs),
+      commit: async (record, previous) => { await this.#commit(record, previous) },
+      log
+    })
+    this.router = new CallRouter({
+      self: this.#self,
+      book: this.book,
+      steps: this.steps,
+      guestTimeoutMs: init.runtime.limits.callTimeoutMs,
+      usable: (p) => this.#alive(p),
+      send: async (peerId, req, signal) => await init.libp2p.services.call.call(peerId, req, { signal })
+    })
+  }
+
+  /** Comes back to the deployments kept on disk and starts taking requests. */
+  async start (): Promise<void> {
+    const { libp2p } = this.#init
+    for (const record of await this.book.restore()) {
+      this.#heardAt.set(record.id, Date.now())
+      this.steps.commit(record)
+    }
+    libp2p.services.deploy.handle(async (req) => await this.#handle(req))
+    libp2p.services.deploy.on('record', (record) => { void this.#received(record) })
+    libp2p.services.call.handle(this.router.handle)
+    libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
+    libp2p.addEventListener('peer:connect', this.#onConnect)
+    this.#init.peers.on('leave', this.#onLeave)
+    this.#timer = setInterval(() => { void this.#tick() }, this.options.leaseRenewMs)
+    this.#timer.unref()
+  }
+
+  async stop (): Promise<void> {
+    this.#stopped = true
+    clearInterval(this.#timer)
+    const { libp2p } = this.#init
+    libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
+    libp2p.removeEventListener('peer:connect', this.#onConnect)
+    this.#init.peers.off('leave', this.#onLeave)
+    await this.steps.close()
+  }
+
+  async deploy (input: unknown): Promise<DeploymentRecord> {
+    return await this.#coordinator.deploy(parseManifest(input))
+  }
+
+  async undeploy (ref: string): Promise<DeploymentRecord> {
+    return await this.#coordinator.undeploy(this.book.find(ref))
+  }
+
+  async call (entry: Entry): Promise<CallAnswer> {
+    return await this.router.call(entry)
+  }
+
+  list (): DeploymentRecord[] {
+    return this.book.list()
+  }
+
+  get (ref: string): DeploymentRecord {
+    return this.book.find(ref)
+  }
+
+  /** The node's name for a peer id (itself included), for views. */
+  nameOf (peerId: string): string {
+    return peerId === this.#self ? this.#init.name : this.#init.peers.get(peerId)?.name ?? peerId
+  }
+
+  async #handle (req: DeployRequest): Promise<DeployAccepted> {
+    switch (req.type) {
+      case 'bid':
+        return { ok: true, bid: this.#bid(req.cid) }
+      case 'prepare':
+        if (!req.record.steps[req.step]?.peers.includes(this.#self)) throw new WasmeshError('bad-request', `step ${req.step} is not awarded to this node`)
+        await this.steps.prepare(req.record, req.step, req.holders)
+        return { ok: true }
+      case 'commit':
+        await this.#received(req.record)
+        return { ok: true }
+      case 'abort':
+        this.steps.abort(req.deployment, req.version)
+        return { ok: true }
+    }
+  }
+
+  /** A record from a peer (commit or gossip): taken if newer; the coordinator's renewals refresh its lease. */
+  async #received (record: DeploymentRecord): Promise<void> {
+    if (this.#stopped) return
+    const known = this.book.latest(record.id)
+    if (known !== undefined && known.version === record.version && known.coordinator === record.coordinator) {
+      this.#heardAt.set(record.id, Date.now())
+      return
+    }
+    const previous = await this.book.apply(record)
+    if (previous === false) return
+    this.#heardAt.set(record.id, Date.now())
+    this.steps.commit(record)
+    this.#keepModules(record)
+  }
+
+  /**
+   * A participant keeps a copy of every module of the deployment, so that whichever node takes
+   * over or re-places a step finds the module on a live peer, not only on the one that left.
+   */
+  #keepModules (record: DeploymentRecord): void {
+    if (record.status === 'removed' || !participants(record).includes(this.#self)) return
+    const { modules } = this.#init
+    for (const step of record.steps) {
+      if (modules.local(step.cid) !== undefined) continue
+      modules.fetch(CID.parse(step.cid), { timeoutMs: this.#init.fetchTimeoutMs, descriptionCid: step.descriptionCid })
+        .catch((err: Error) => { this.#log(`keeping module ${step.cid}: ${err.message}`) })
+    }
+  }
+
+  /** Takes a decided record here, tells everyone concerned directly, then the mesh by gossip. */
+  async #commit (record: DeploymentRecord, previous: DeploymentRecord | undefined): Promise<void> {
+    await this.book.apply(record)
+    this.#heardAt.set(record.id, Date.now())
+    this.steps.commit(record)
+    this.#keepModules(record)
+    const others = audience(record, previous).filter(p => p !== this.#self && this.#alive(p))
+    await Promise.allSettled(others.map(async p => {
+      await this.#ask(p, { type: 'commit', record }, this.options.commitTimeoutMs)
+    }))
+    await this.#init.libp2p.services.deploy.publish(record)
+  }
+
+  async #ask (peerId: string, req: DeployRequest, timeoutMs: number): Promise<DeployAccepted> {
+    if (peerId === this.#self) return await this.#handle(req)
+    return await this.#init.libp2p.services.deploy.ask(peerId, req, timeoutMs)
+  }
+
+  /** Renews the leases this node holds, takes over those whose coordinator is gone, heals what lost hosts. */
+  async #tick (): Promise<void> {
+    if (this.#stopped) return
+    const now = Date.now()
+    for (const record of this.book.list()) {
+      if (record.coordinator === this.#self) {
+        await this.#init.libp2p.services.deploy.publish(record)
+        if (this.#needsHealing(record)) await this.#coordinator.heal(record)
+        continue
+      }
+      const lapsed = !this.#alive(record.coordinator) || now - (this.#heardAt.get(record.id) ?? now) > this.options.leaseMs
+      if (!lapsed) continue
+      const everyone = [this.#self, ...this.#init.peers.list().map(p => p.peerId)]
+      if (successor(record, (p) => this.#alive(p), everyone) === this.#self) {
+        this.#log(`taking over ${record.id} from ${record.coordinator}`)
+        await this.#coordinator.heal(record)
+      }
+    }
+  }
+
+  #needsHealing (record: DeploymentRecord): boolean {
+    return record.status === 'degraded' || record.steps.some(s => s.peers.some(p => !this.#alive(p)))
+  }
+
+  /** Heals at once what a departed peer hosted, rather than at the next tick. */
+  readonly #onLeave = (): void => { void this.#tick() }
+
+  readonly #onConnect = (evt: CustomEvent<{ toString: () => string }>): void => {
+    this.#gone.delete(evt.detail.toString())
+  }
+
+  /**
+   * A dropped connection may be a hiccup or a dead peer: a dial tells which, in well under a
+   * heartbeat. Only peers this node depends on for a deployment are probed.
+   */
+  readonly #onDisconnect = (evt: CustomEvent<{ toString: () => string }>): void => {
+    const peerId = evt.detail.toString()
+    if (this.#stopped || !this.book.list().some(r => r.coordinator === peerId || participants(r).includes(peerId))) return
+    const { libp2p } = this.#init
+    libp2p.dial(peerIdFromString(peerId), { signal: AbortSignal.timeout(this.options.probeTimeoutMs) }).then(
+      () => { this.#gone.delete(peerId) },
+      () => {
+        if (libp2p.getConnections(peerIdFromString(peerId)).length > 0) return
+        this.#gone.add(peerId)
+        void this.#tick()
+      })
+  }
+
+  #alive (peerId: string): boolean {
+    return peerId === this.#self || (this.#init.peers.get(peerId) !== undefined && !this.#gone.has(peerId))
+  }
+
+  #placementPeers (): PlacementPeer[] {
+    const self: PlacementPeer = { peerId: this.#self, name: this.#init.name, skills: this.#init.skills(), load: this.#init.load() }
+    const others = this.#init.peers.list()
+      .filter(p => !this.#gone.has(p.peerId))
+      .map(p => ({ peerId: p.peerId, name: p.name, skills: p.skills, load: p.load }))
+    return [self, ...others]
+  }
+
+  #bid (cid: string): Bid {
+    const load = this.#init.load()
+    return { freeMem: load.freeMem, cpu: load.cpu, instances: this.#init.runtime.instances, cached: this.#init.modules.local(cid) !== undefined }
+  }
+
+  #log (message: string): void {
+    if (process.env.WASMESH_DEBUG !== undefined) process.stderr.write(`wasmesh deployments: ${message}\n`)
+  }
+}

@@ -1,0 +1,26 @@
+import { DEPLOY_DEFAULTS } from '../../protocols/deploy/index.ts'
+
+/** How placement and calls behave; every field has a default here. */
+export interface DeployOptions {
+  bidTimeoutMs: number
+  prepareTimeoutMs: number
+  commitTimeoutMs: number
+  preparedTtlMs: number
+  leaseRenewMs: number
+  leaseMs: number
+  probeTimeoutMs: number
+  maxBidders: number
+  /** how long resolving (fetching) a step's module may take at deploy time */
+  resolveTimeoutMs: number
+  /** a call's end-to-end deadline when the caller gives none */
+  callTimeoutMs: number
+  /** most bytes of files one call may carry (in or out) */
+  maxCallFileBytes: number
+}
+
+export const DEFAULT_DEPLOY_OPTIONS: DeployOptions = {
+  ...DEPLOY_DEFAULTS,
+  resolveTimeoutMs: 20_000,
+  callTimeoutMs: 30_000,
+  maxCallFileBytes: 256 * 1024 * 1024
+}

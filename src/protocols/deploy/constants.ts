@@ -1,0 +1,27 @@
+/** Control messages of placement: bids, awards, commits. One stream per request: they are few. */
+export const DEPLOY_PROTOCOL = '/wasmesh/deploy/1.0.0'
+/** Deployment records, so every node of the mesh can route calls for every deployment. */
+export const DEPLOYMENTS_TOPIC = 'wasmesh/deployments/1'
+/** Largest request, answer or record accepted. */
+export const MAX_DEPLOY_MESSAGE_BYTES = 256 * 1024
+export const MAX_INBOUND_STREAMS = 64
+export const MAX_OUTBOUND_STREAMS = 128
+
+export const DEPLOY_DEFAULTS = {
+  /** How long a candidate has to bid. */
+  bidTimeoutMs: 300,
+  /** How long a winner has to fetch the module and files and start the guest. */
+  prepareTimeoutMs: 30_000,
+  /** How long a participant has to take a commit or an abort. */
+  commitTimeoutMs: 5_000,
+  /** A prepared step not committed within this is dropped (its coordinator is gone). */
+  preparedTtlMs: 60_000,
+  /** The coordinator re-publishes its records this often: its lease, and the record for latecomers. */
+  leaseRenewMs: 1_000,
+  /** A coordinator not heard from for this long has lost its lease. */
+  leaseMs: 4_000,
+  /** How long a dial to a peer that dropped its connection may take before it counts as gone. */
+  probeTimeoutMs: 750,
+  /** Candidates asked to bid per step, best announced first (all of them on a small LAN). */
+  maxBidders: 16
+} as const

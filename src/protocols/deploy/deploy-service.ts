@@ -1,0 +1,168 @@
+import { EventEmitter } from 'node:events'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { lpStream } from '@libp2p/utils'
+import { ERROR_CODES, WasmeshError, isWasmeshError } from '../../errors.ts'
+import {
+  DEPLOY_PROTOCOL, DEPLOYMENTS_TOPIC, MAX_DEPLOY_MESSAGE_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS
+} from './constants.ts'
+import { deployAnswerSchema, deployRequestSchema } from './messages.ts'
+import { deploymentRecordSchema } from './record.ts'
+import type { DeployAccepted, DeployAnswer, DeployRequest } from './messages.ts'
+import type { DeploymentRecord } from './record.ts'
+import type { ErrorCode } from '../../errors.ts'
+import type { GossipSub, Message } from '@libp2p/gossipsub'
+import type { ComponentLogger, Connection, Logger, Startable, Stream } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+
+export interface DeployComponents {
+  connectionManager: ConnectionManager
+  registrar: Registrar
+  pubsub: GossipSub
+  logger: ComponentLogger
+}
+
+/** Answers a request from `peerId`; a throw goes back to the asker as an error answer. */
+export type DeployHandler = (req: DeployRequest, peerId: string) => Promise<DeployAccepted>
+
+export interface DeployEvents {
+  /** a record gossiped by some node (checked for shape only) */
+  record: [DeploymentRecord, string]
+}
+
+/**
+ * The wire of placement: requests answered over a fresh stream each (bids, awards, commits
+ * are few, and a stream per request keeps them independent), and deployment records spread
+ * over gossipsub. What the requests mean is the node's business (src/node/deployments/).
+ */
+export class DeployService extends EventEmitter<DeployEvents> implements Startable {
+  readonly #components: DeployComponents
+  readonly #log: Logger
+  #handler: DeployHandler = async () => { throw new WasmeshError('unavailable', 'this node takes no deployments yet') }
+  #started = false
+
+  constructor (components: DeployComponents) {
+    super()
+    this.#components = components
+    this.#log = components.logger.forComponent('wasmesh:deploy')
+  }
+
+  readonly [Symbol.toStringTag] = 'wasmesh:deploy'
+
+  handle (handler: DeployHandler): void {
+    this.#handler = handler
+  }
+
+  async start (): Promise<void> {
+    await this.#components.registrar.handle(DEPLOY_PROTOCOL, this.#onStream, {
+      maxInboundStreams: MAX_INBOUND_STREAMS,
+      maxOutboundStreams: MAX_OUTBOUND_STREAMS
+    })
+  }
+
+  afterStart (): void {
+    const { pubsub } = this.#components
+    pubsub.topicValidators.set(DEPLOYMENTS_TOPIC, this.#validate)
+    pubsub.addEventListener('message', this.#onMessage)
+    pubsub.subscribe(DEPLOYMENTS_TOPIC)
+    this.#started = true
+  }
+
+  async stop (): Promise<void> {
+    this.#started = false
+    const { pubsub, registrar } = this.#components
+    pubsub.removeEventListener('message', this.#onMessage)
+    pubsub.topicValidators.delete(DEPLOYMENTS_TOPIC)
+    await registrar.unhandle(DEPLOY_PROTOCOL)
+  }
+
+  /** Sends a request and reads the answer; an error answer is thrown as the WasmeshError it names. */
+  async ask (peerId: string, req: DeployRequest, timeoutMs: number): Promise<DeployAccepted> {
+    const signal = AbortSignal.timeout(timeoutMs)
+    let stream: Stream | undefined
+    try {
+      stream = await this.#components.connectionManager.openStream(peerIdFromString(peerId), DEPLOY_PROTOCOL, { signal })
+      const lp = lpStream(stream, { maxDataLength: MAX_DEPLOY_MESSAGE_BYTES })
+      await lp.write(encode(req), { signal })
+      const answer = deployAnswerSchema.parse(decode((await lp.read({ signal })).subarray()))
+      await stream.close({ signal }).catch(() => {})
+      if (!answer.ok) throw remoteError(answer.error)
+      return answer
+    } catch (err) {
+      stream?.abort(err as Error)
+      if (isWasmeshError(err)) throw err
+      if (signal.aborted) throw new WasmeshError('timeout', `peer ${peerId} did not answer "${req.type}" within ${timeoutMs} ms`)
+      throw new WasmeshError('unavailable', `peer ${peerId} could not take "${req.type}": ${(err as Error).message}`)
+    }
+  }
+
+  /** Spreads a record to every node; false when there was nobody to send it to. */
+  async publish (record: DeploymentRecord): Promise<void> {
+    if (!this.#started) return
+    await this.#components.pubsub.publish(DEPLOYMENTS_TOPIC, encode(record)).catch((err: Error) => {
+      this.#log('publish of %s failed: %s', record.id, err.message)
+    })
+  }
+
+  readonly #onStream = async (stream: Stream, connection: Connection): Promise<void> => {
+    const signal = AbortSignal.timeout(60_000)
+    try {
+      const lp = lpStream(stream, { maxDataLength: MAX_DEPLOY_MESSAGE_BYTES })
+      const parsed = deployRequestSchema.safeParse(decode((await lp.read({ signal })).subarray()))
+      let answer: DeployAnswer
+      if (!parsed.success) {
+        answer = { ok: false, error: { code: 'bad-request', message: `deploy request: ${parsed.error.issues[0]?.message ?? 'malformed'}` } }
+      } else {
+        // The stream is idle while the handler works (a prepare fetches and starts a guest).
+        answer = await this.#handler(parsed.data, connection.remotePeer.toString()).catch(errorAnswer)
+      }
+      await lp.write(encode(answer), { signal })
+      await stream.close({ signal })
+    } catch (err) {
+      this.#log('deploy stream from %p failed: %s', connection.remotePeer, (err as Error).message)
+      stream.abort(err as Error)
+    }
+  }
+
+  readonly #validate = async (_from: unknown, msg: Message): Promise<TopicValidatorResult> => {
+    if (msg.data.byteLength > MAX_DEPLOY_MESSAGE_BYTES) return TopicValidatorResult.Reject
+    const parsed = deploymentRecordSchema.safeParse(safeDecode(msg.data))
+    return parsed.success ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
+  }
+
+  readonly #onMessage = (evt: CustomEvent<Message>): void => {
+    const msg = evt.detail
+    if (msg.topic !== DEPLOYMENTS_TOPIC) return
+    const parsed = deploymentRecordSchema.safeParse(safeDecode(msg.data))
+    if (!parsed.success) return
+    const from = msg.type === 'signed' ? msg.from.toString() : ''
+    this.emit('record', parsed.data, from)
+  }
+}
+
+function errorAnswer (err: unknown): DeployAnswer {
+  const e = isWasmeshError(err) ? err : new WasmeshError('internal', (err as Error).message)
+  return { ok: false, error: e.toJSON().error }
+}
+
+function remoteError (error: { code: string, message: string } & Record<string, unknown>): WasmeshError {
+  const { code, message, ...details } = error
+  const known = (ERROR_CODES as readonly string[]).includes(code) ? code as ErrorCode : 'internal'
+  return new WasmeshError(known, message, Object.keys(details).length > 0 ? details : undefined)
+}
+
+function encode (value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value))
+}
+
+function decode (bytes: Uint8Array): unknown {
+  return JSON.parse(new TextDecoder().decode(bytes))
+}
+
+function safeDecode (bytes: Uint8Array): unknown {
+  try {
+    return decode(bytes)
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,189 @@
+import { expect } from 'chai'
+import { buildHttpApp } from '../../src/node/http/server.ts'
+import { wat } from '../helpers/fixtures.ts'
+import { startMemoryMesh, stopAll } from '../helpers/memory-mesh.ts'
+import { rejection } from '../helpers/rejection.ts'
+import { waitFor } from '../helpers/wait.ts'
+import type { WasmeshNode } from '../../src/node/node.ts'
+import type { DeploymentRecord } from '../../src/protocols/deploy/index.ts'
+import type { ConfiguredSkill } from '../../src/wasm/skills/skills-file.ts'
+
+const camera: ConfiguredSkill = { name: 'camera', provider: { type: 'simulated' } }
+const dht: ConfiguredSkill = { name: 'dht', provider: { type: 'simulated' } }
+/** n0 has the camera, n1 the sensor, n2..n4 nothing but sys */
+const SKILLS = (i: number): ConfiguredSkill[] => i === 0 ? [camera] : i === 1 ? [dht] : []
+
+function hostsOf (record: DeploymentRecord, nodes: WasmeshNode[], step: number): string[] {
+  return record.steps[step].peers.map(p => nodes.find(n => n.peerId === p)?.name ?? p)
+}
+
+async function call (node: WasmeshNode, record: DeploymentRecord, step: number, args: Array<number | string> = []): Promise<unknown> {
+  const s = record.steps[step]
+  const answer = await node.deployments.call({ deployment: record.id, module: s.module, function: s.function, args, files: [], timeoutMs: 10_000 })
+  return answer.kind === 'value' ? answer.value : answer.kind
+}
+
+describe('deployments and calls through any node (in-process mesh)', function () {
+  this.timeout(60_000)
+  let nodes: WasmeshNode[] = []
+  afterEach(async () => { await stopAll(nodes) })
+
+  async function mesh (n = 5): Promise<WasmeshNode[]> {
+    ({ nodes } = await startMemoryMesh(n, { heartbeatMs: 500, skills: SKILLS }))
+    await waitFor(() => nodes.every(x => x.peers.size === n - 1 && x.peers.list().every(p => p.source === 'gossip')), 10_000, 'a full mesh')
+    return nodes
+  }
+
+  it('places a 3-step pipeline by skills and answers a call entering at a node that hosts nothing', async () => {
+    await mesh()
+    const coord = nodes[2]
+    await coord.modules.add(await wat('pipe-sensor'), { name: 'sensor' })
+    await coord.modules.add(await wat('pipe-camera'), { name: 'cam' })
+    await coord.modules.add(await wat('pipe-double'), { name: 'double' })
+    const record = await coord.deployments.deploy({
+      name: 'thermo',
+      steps: [{ module: 'sensor', function: 'temp' }, { module: 'cam', function: 'fahrenheit' }, { module: 'double', function: 'double' }]
+    })
+    expect(record.status).to.equal('active')
+    expect(hostsOf(record, nodes, 0)).to.deep.equal(['n1'])
+    expect(hostsOf(record, nodes, 1)).to.deep.equal(['n0'])
+    // No skill needed: next to a neighbouring step (n0 or n1), which saves a hop per call.
+    expect(hostsOf(record, nodes, 2)[0]).to.be.oneOf(['n0', 'n1'])
+    // Every node learns the record and can route for it.
+    await waitFor(() => nodes.every(n => n.deployments.list().some(r => r.id === record.id)), 5_000, 'the record everywhere')
+    const idle = nodes.find(n => !record.steps.some(s => s.peers.includes(n.peerId))) as WasmeshNode
+    expect(await call(idle, record, 0)).to.be.closeTo((21.5 * 1.8 + 32) * 2, 1e-9)
+    // Entering at a later step runs from there on.
+    expect(await call(idle, record, 1, [100])).to.be.closeTo((100 * 1.8 + 32) * 2, 1e-9)
+  })
+
+  it('keeps a stateful module\'s state across calls entering through different nodes', async () => {
+    await mesh()
+    await nodes[3].modules.add(await wat('counter'), { name: 'counter' })
+    const record = await nodes[3].deployments.deploy({ name: 'count', steps: [{ module: 'counter', function: 'next' }] })
+    await waitFor(() => nodes.every(n => n.deployments.list().length === 1), 5_000, 'the record everywhere')
+    const seen: unknown[] = []
+    for (const n of nodes) seen.push(await call(n, record, 0))
+    expect(seen).to.deep.equal([1, 2, 3, 4, 5])
+  })
+
+  it('re-places a step whose host was killed, and calls succeed again', async () => {
+    await mesh()
+    // on two nodes: if the one host (maybe the coordinator itself) dies, the module lives on
+    await nodes[4].modules.add(await wat('pipe-double'), { name: 'double' })
+    await nodes[3].modules.add(await wat('pipe-double'), { name: 'double' })
+    const record = await nodes[4].deployments.deploy({ name: 'dbl', steps: [{ module: 'double', function: 'double' }] })
+    const host = nodes.find(n => n.peerId === record.steps[0].peers[0]) as WasmeshNode
+    const entry = nodes.find(n => n !== host) as WasmeshNode
+    await waitFor(() => entry.deployments.list().length === 1, 5_000, 'the record at the entry node')
+    expect(await call(entry, record, 0, [4])).to.equal(8)
+    await host.libp2p.stop() // as if unplugged: no goodbye
+    const took = await waitFor(async () => await call(entry, record, 0, [5]).then(v => v === 10, () => false), 10_000, 'a call to succeed again')
+    const healed = entry.deployments.get(record.id)
+    expect(healed.version).to.be.greaterThan(record.version)
+    expect(healed.steps[0].peers).to.not.include(host.peerId)
+    expect(healed.status).to.equal('active')
+    expect(took).to.be.below(10_000)
+  })
+
+  it('a participant takes over when the coordinator is killed, and heals what it hosted', async () => {
+    await mesh()
+    const coord = nodes[0] // has the camera: it hosts the camera step
+    await coord.modules.add(await wat('pipe-camera'), { name: 'cam' })
+    await coord.modules.add(await wat('pipe-double'), { name: 'double' })
+    await coord.setSkills([camera])
+    await nodes[2].setSkills([camera])
+    await waitFor(() => nodes.every(n => n === nodes[2] || n.peers.get(nodes[2].peerId)?.skills.some(s => s.name === 'camera') === true), 5_000, 'n2\'s camera known')
+    const record = await coord.deployments.deploy({ name: 'snap', steps: [{ module: 'cam', function: 'fahrenheit', peer: 'n0' }, { module: 'double', function: 'double', replicas: 2 }] })
+    expect(record.coordinator).to.equal(coord.peerId)
+    await waitFor(() => nodes.every(n => n.deployments.list().length === 1), 5_000, 'the record everywhere')
+    await coord.libp2p.stop()
+    const rest = nodes.filter(n => n !== coord)
+    await waitFor(() => rest.every(n => {
+      const r = n.deployments.list()[0]
+      return r !== undefined && r.coordinator !== coord.peerId && !r.steps.some(s => s.peers.includes(coord.peerId))
+    }), 15_000, 'a new coordinator everywhere, and the killed node\'s steps re-placed')
+    const after = rest[0].deployments.list()[0]
+    expect(rest.map(n => n.peerId)).to.include(after.coordinator)
+    // The pinned step had only n0: it cannot move, so the deployment is degraded, not gone.
+    expect(after.status).to.equal('degraded')
+    expect(after.steps[0].peers).to.deep.equal([])
+    expect(after.steps[1].peers).to.have.length(2)
+  })
+
+  it('a degraded deployment recovers by itself when a qualifying peer appears', async () => {
+    await mesh()
+    // n3 deploys (and keeps the module); n0, the only camera, hosts
+    await nodes[3].modules.add(await wat('pipe-camera'), { name: 'cam' })
+    const record = await nodes[3].deployments.deploy({ name: 'cam', steps: [{ module: 'cam', function: 'fahrenheit' }] })
+    expect(hostsOf(record, nodes, 0)).to.deep.equal(['n0'])
+    await nodes[0].libp2p.stop()
+    const rest = nodes.slice(1)
+    await waitFor(() => rest.some(n => n.deployments.list()[0]?.status === 'degraded'), 15_000, 'the deployment degraded')
+    await nodes[4].setSkills([camera])
+    await waitFor(() => rest.every(n => n.deployments.list()[0]?.status === 'active'), 15_000, 'the deployment active again')
+    expect(await call(nodes[2], rest[0].deployments.list()[0], 0, [0])).to.equal(32)
+  })
+
+  it('answers 409 unsatisfiable naming the missing skill, 400 for bad manifests, 404 for unknown modules, over HTTP', async () => {
+    await mesh(3)
+    const app = buildHttpApp(nodes[1])
+    await nodes[1].modules.add(await wat('skills-guest'), { name: 'all-skills' })
+    const unsat = await app.inject({ method: 'POST', url: '/deployments', payload: { name: 'x', steps: [{ module: 'all-skills', function: 'temperature' }] } })
+    // n0 has camera, n1 dht: nobody has both
+    expect(unsat.statusCode, unsat.body).to.equal(409)
+    expect(unsat.json().error.code).to.equal('unsatisfiable')
+    const bad = await app.inject({ method: 'POST', url: '/deployments', payload: { name: 'x', steps: [{ module: 'all-skills', function: 'f', replica: 2 }] } })
+    expect(bad.statusCode).to.equal(400)
+    expect(bad.json().error.message).to.include('steps.0.replica')
+    const missing = await app.inject({ method: 'POST', url: '/deployments', payload: { name: 'x', steps: [{ module: 'nothing-here', function: 'f' }] } })
+    expect(missing.statusCode).to.equal(404)
+    const nofn = await app.inject({ method: 'POST', url: '/deployments', payload: { name: 'x', steps: [{ module: 'all-skills', function: 'nope' }] } })
+    expect(nofn.statusCode).to.equal(404)
+    expect(nodes.every(n => n.deployments.list().length === 0)).to.equal(true)
+    await app.close()
+  })
+
+  it('deploys, calls, lists and removes over HTTP, with the OpenAPI of the deployment', async () => {
+    await mesh(3)
+    const apps = nodes.map(n => buildHttpApp(n))
+    await nodes[0].modules.add(await wat('pipe-double'), { name: 'double' })
+    const created = await apps[0].inject({ method: 'POST', url: '/deployments', payload: { name: 'dbl', steps: [{ module: 'double', function: 'double' }] } })
+    expect(created.statusCode, created.body).to.equal(201)
+    const view = created.json()
+    expect(view.steps[0].peers).to.have.length(1)
+    await waitFor(() => nodes.every(n => n.deployments.list().length === 1), 5_000, 'the record everywhere')
+    const viaQuery = await apps[2].inject({ method: 'GET', url: `/${view.id}/modules/double/double?arg0=21` })
+    expect(viaQuery.json()).to.deep.equal({ result: 42 })
+    const viaBody = await apps[1].inject({ method: 'POST', url: `/${view.id}/modules/double/double`, payload: { args: [1.25] } })
+    expect(viaBody.json()).to.deep.equal({ result: 2.5 })
+    const badArg = await apps[1].inject({ method: 'POST', url: `/${view.id}/modules/double/double`, payload: { args: ['x'] } })
+    expect(badArg.statusCode).to.equal(400)
+    const noStep = await apps[1].inject({ method: 'GET', url: `/${view.id}/modules/double/triple` })
+    expect(noStep.statusCode).to.equal(404)
+    const openapi = await apps[2].inject({ method: 'GET', url: `/deployments/${view.id}/openapi` })
+    expect(Object.keys(openapi.json().paths)).to.deep.equal([`/${view.id}/modules/double/double`])
+    const list = await apps[1].inject({ method: 'GET', url: '/deployments' })
+    expect(list.json().map((d: { id: string }) => d.id)).to.deep.equal([view.id])
+    const removed = await apps[2].inject({ method: 'DELETE', url: `/deployments/${view.id}` })
+    expect(removed.json().status).to.equal('removed')
+    await waitFor(() => nodes.every(n => n.deployments.list().length === 0 && n.deployments.steps.size === 0), 5_000, 'the deployment gone everywhere')
+    const gone = await apps[1].inject({ method: 'GET', url: `/${view.id}/modules/double/double?arg0=1` })
+    expect(gone.statusCode).to.equal(404)
+    await Promise.all(apps.map(async a => { await a.close() }))
+  })
+
+  it('takes concurrent deployments from different nodes', async () => {
+    await mesh()
+    const bytes = await wat('counter')
+    await Promise.all(nodes.map(async n => { await n.modules.add(bytes, { name: 'counter' }) }))
+    const records = await Promise.all(nodes.map(async (n, i) => await n.deployments.deploy({ name: `c${i}`, steps: [{ module: 'counter', function: 'next', replicas: 2 }] })))
+    expect(new Set(records.map(r => r.id)).size).to.equal(5)
+    await waitFor(() => nodes.every(n => n.deployments.list().length === 5), 5_000, 'every record everywhere')
+    for (const r of records) {
+      expect(r.steps[0].peers).to.have.length(2)
+      expect(await call(nodes[0], r, 0)).to.be.a('number')
+    }
+    expect(await rejection(nodes[0].deployments.deploy({ name: 'c0', steps: [] }))).to.have.property('code', 'bad-request')
+  })
+})
