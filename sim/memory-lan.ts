@@ -118,9 +118,9 @@ function shuffle<T> (items: T[]): T[] {
 const IDLE_LOAD: Load = { cpu: 0, freeMem: 0, instances: 0 }
 
 /** Parts of a simulated node on `lan`: memory transport, plaintext, fresh key, no mDNS, no connection pings. */
-export async function memoryParts (lan: MemoryLan, opts: { load?: () => Load, connectionProtector?: NodeParts['connectionProtector'], stores?: NodeStores } = {}): Promise<NodeParts> {
+export async function memoryParts (lan: MemoryLan, opts: { load?: () => Load, connectionProtector?: NodeParts['connectionProtector'], stores?: NodeStores, privateKey?: NodeParts['privateKey'] } = {}): Promise<NodeParts> {
   return {
-    privateKey: await generateKeyPair('Ed25519'),
+    privateKey: opts.privateKey ?? await generateKeyPair('Ed25519'),
     transports: [memory()],
     listen: [lan.address()],
     peerDiscovery: [lan.discovery()],

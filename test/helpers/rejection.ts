@@ -11,3 +11,14 @@ export async function rejection (promise: Promise<unknown>): Promise<WasmeshErro
   }
   throw new Error('expected a rejection')
 }
+
+/** the WasmeshError `fn` throws; fails the test if it returns or throws anything else */
+export function rejectionSync (fn: () => unknown): WasmeshError {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).to.be.instanceOf(WasmeshError)
+    return err as WasmeshError
+  }
+  throw new Error('expected a throw')
+}

@@ -1,10 +1,18 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { expect } from 'chai'
+import { MemoryLan, memoryParts } from '../../sim/memory-lan.ts'
+import { WasmeshNode } from '../../src/node/node.ts'
+import { diskStores } from '../../src/node/stores.ts'
 import { buildHttpApp } from '../../src/node/http/server.ts'
 import { wat } from '../helpers/fixtures.ts'
 import { startMemoryMesh, stopAll } from '../helpers/memory-mesh.ts'
+import { multipartBody } from '../helpers/multipart.ts'
 import { rejection } from '../helpers/rejection.ts'
 import { waitFor } from '../helpers/wait.ts'
-import type { WasmeshNode } from '../../src/node/node.ts'
 import type { DeploymentRecord } from '../../src/protocols/deploy/index.ts'
 import type { ConfiguredSkill } from '../../src/wasm/skills/skills-file.ts'
 
@@ -171,6 +179,60 @@ describe('deployments and calls through any node (in-process mesh)', function ()
     const gone = await apps[1].inject({ method: 'GET', url: `/${view.id}/modules/double/double?arg0=1` })
     expect(gone.statusCode).to.equal(404)
     await Promise.all(apps.map(async a => { await a.close() }))
+  })
+
+  it('carries a 12 MB execution file through a 2-step chain on two peers and the output file back, over HTTP through a third', async () => {
+    await mesh(3)
+    const apps = nodes.map(n => buildHttpApp(n))
+    try {
+      await nodes[0].modules.add(await wat('flip'), { name: 'flip' })
+      await nodes[0].modules.describe('flip', {
+        functions: { flip: { method: 'post', mounts: [{ name: 'input', stage: 'execution', mediaType: 'application/octet-stream' }, { name: 'output', stage: 'output', mediaType: 'application/octet-stream' }], output: 'application/octet-stream' } },
+        files: []
+      })
+      const record = await nodes[0].deployments.deploy({ name: 'flips', steps: [{ module: 'flip', function: 'flip', peer: 'n1' }, { module: 'flip', function: 'flip', peer: 'n2' }] })
+      const one = await nodes[0].deployments.deploy({ name: 'flip1', steps: [{ module: 'flip', function: 'flip', peer: 'n2' }] })
+      await waitFor(() => nodes[0].deployments.list().length === 2, 5_000, 'both records at n0')
+      const input = randomBytes(12 * 1024 * 1024)
+      const twice = await apps[0].inject({ method: 'POST', url: `/${record.id}/modules/flip/flip`, ...await multipartBody({ input: { bytes: input, type: 'application/octet-stream', filename: 'in.bin' } }) })
+      expect(twice.statusCode, twice.body.slice(0, 200)).to.equal(200)
+      expect(twice.headers['content-type']).to.equal('application/octet-stream')
+      expect(Buffer.compare(twice.rawPayload, input)).to.equal(0)
+      const once = await apps[0].inject({ method: 'POST', url: `/${one.id}/modules/flip/flip`, ...await multipartBody({ input: { bytes: input.subarray(0, 1000), type: 'application/octet-stream', filename: 'in.bin' } }) })
+      expect([...once.rawPayload.subarray(0, 4)]).to.deep.equal([...input.subarray(0, 4)].map(b => b ^ 1))
+      const missing = await apps[0].inject({ method: 'POST', url: `/${one.id}/modules/flip/flip`, payload: { args: [] } })
+      expect(missing.statusCode).to.equal(400)
+      expect(missing.json().error.message).to.include('input')
+    } finally {
+      await Promise.all(apps.map(async a => { await a.close() }))
+    }
+  })
+
+  it('a participant restores its deployments and steps from disk after a restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wasmesh-dep-restart-'))
+    const privateKey = await generateKeyPair('Ed25519')
+    const lan = new MemoryLan()
+    const make = async (): Promise<WasmeshNode> => await WasmeshNode.create({ name: 'solo', http: false, parts: await memoryParts(lan, { privateKey, stores: diskStores(dir) }) })
+    try {
+      let node = await make()
+      nodes = [node]
+      await node.start()
+      await node.modules.add(await wat('counter'), { name: 'counter' })
+      const record = await node.deployments.deploy({ name: 'count', steps: [{ module: 'counter', function: 'next' }], config: { K: 'v' } })
+      expect(await call(node, record, 0)).to.equal(1)
+      await node.stop()
+      node = await make()
+      nodes = [node]
+      await node.start()
+      expect(node.deployments.list()).to.deep.equal([record])
+      // A new guest: the module's state starts over, the deployment does not.
+      expect(await call(node, record, 0)).to.equal(1)
+      expect(await call(node, record, 0)).to.equal(2)
+    } finally {
+      await stopAll(nodes)
+      nodes = []
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('takes concurrent deployments from different nodes', async () => {

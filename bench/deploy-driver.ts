@@ -1,0 +1,143 @@
+/**
+ * The HTTP client of bench/deploy.ts, run inside one host's network namespace (the namespaces
+ * have no route to the root namespace): one JSON command per stdin line, one JSON answer per
+ * stdout line, matched by `id`. Every request goes through one node:http keep-alive agent, so
+ * calls to the node next to it (direct) and through it (bridged) are made by the same client.
+ *
+ *   node bench/deploy-driver.ts http://127.0.0.1:8080
+ *
+ * Commands (all times in ms; `expect` is the exact body a call must answer, else it counts
+ * as an error):
+ *   {op: 'req', method, path, json?, wasm? (base64), headers?, timeoutMs}  -> {status, body, ms}
+ *   {op: 'seq', path, json, n, timeoutMs, expect}                           -> {ms: [...], errors, firstError, cpuMs}
+ *   {op: 'load', path, json, concurrency, durationMs, timeoutMs, expect}    -> {calls, errors, firstError, ms, cpuMs}
+ *   {op: 'recover', path, json, headers, timeoutMs, deadlineMs, pauseMs, expect}
+ *        calls until one succeeds -> {okAt (Date.now() at its answer), attempts, failures: {why: count}}
+ */
+import { Agent, request } from 'node:http'
+import { createInterface } from 'node:readline'
+
+const base = new URL(process.argv[2] ?? 'http://127.0.0.1:8080')
+const agent = new Agent({ keepAlive: true, maxSockets: 256 })
+
+interface Reply { status: number, body: string }
+
+function send (method: string, path: string, body: Buffer | undefined, headers: Record<string, string>, timeoutMs: number): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ agent, host: base.hostname, port: base.port, method, path, headers: body === undefined ? headers : { ...headers, 'content-length': String(body.length) } }, res => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => { chunks.push(c) })
+      res.on('end', () => { clearTimeout(timer); resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }) })
+      res.on('error', (err) => { clearTimeout(timer); reject(err) })
+    })
+    const timer = setTimeout(() => { req.destroy(new Error(`client timeout after ${timeoutMs} ms`)) }, timeoutMs)
+    req.on('error', (err) => { clearTimeout(timer); reject(err) })
+    req.end(body)
+  })
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' }
+
+interface CallSpec { path: string, json: unknown, timeoutMs: number, expect: string, headers?: Record<string, string> }
+
+/** One call: null if it answered `expect`, else why not (an error code, a status, a client error). */
+async function call (spec: CallSpec, body: Buffer): Promise<string | null> {
+  try {
+    const res = await send('POST', spec.path, body, { ...JSON_HEADERS, ...spec.headers }, spec.timeoutMs)
+    if (res.status === 200 && res.body === spec.expect) return null
+    let code = ''
+    try { code = (JSON.parse(res.body) as { error?: { code?: string } }).error?.code ?? '' } catch { /* not JSON */ }
+    return `${res.status}${code !== '' ? ` ${code}` : ''}: ${res.body.slice(0, 200)}`
+  } catch (err) {
+    return `client: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`
+  }
+}
+
+const cpuMs = (since: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(since)
+  return (u.user + u.system) / 1000
+}
+
+async function run (cmd: Record<string, unknown>): Promise<Record<string, unknown>> {
+  switch (cmd.op) {
+    case 'req': {
+      const headers: Record<string, string> = { ...(cmd.headers as Record<string, string> | undefined) }
+      let body: Buffer | undefined
+      if (cmd.wasm !== undefined) {
+        body = Buffer.from(cmd.wasm as string, 'base64')
+        headers['content-type'] = 'application/wasm'
+      } else if (cmd.json !== undefined) {
+        body = Buffer.from(JSON.stringify(cmd.json))
+        headers['content-type'] = 'application/json'
+      }
+      const t0 = performance.now()
+      const res = await send(cmd.method as string, cmd.path as string, body, headers, cmd.timeoutMs as number)
+      return { status: res.status, body: res.body, ms: performance.now() - t0 }
+    }
+    case 'seq': {
+      const spec = cmd as unknown as CallSpec & { n: number }
+      const body = Buffer.from(JSON.stringify(spec.json))
+      const ms: number[] = []
+      let errors = 0
+      let firstError: string | null = null
+      const cpu0 = process.cpuUsage()
+      for (let i = 0; i < spec.n; i++) {
+        const t0 = performance.now()
+        const why = await call(spec, body)
+        const dt = performance.now() - t0
+        if (why === null) ms.push(Math.round(dt * 1000) / 1000)
+        else { errors++; firstError ??= why }
+      }
+      return { ms, errors, firstError, cpuMs: cpuMs(cpu0) }
+    }
+    case 'load': {
+      const spec = cmd as unknown as CallSpec & { concurrency: number, durationMs: number }
+      const body = Buffer.from(JSON.stringify(spec.json))
+      let calls = 0
+      let errors = 0
+      let firstError: string | null = null
+      const cpu0 = process.cpuUsage()
+      const t0 = performance.now()
+      const end = t0 + spec.durationMs
+      await Promise.all(Array.from({ length: spec.concurrency }, async () => {
+        while (performance.now() < end) {
+          const why = await call(spec, body)
+          if (why === null) calls++
+          else { errors++; firstError ??= why }
+        }
+      }))
+      return { calls, errors, firstError, ms: performance.now() - t0, cpuMs: cpuMs(cpu0) }
+    }
+    case 'recover': {
+      const spec = cmd as unknown as CallSpec & { deadlineMs: number, pauseMs: number }
+      const body = Buffer.from(JSON.stringify(spec.json))
+      const failures: Record<string, number> = {}
+      const deadline = Date.now() + spec.deadlineMs
+      let attempts = 0
+      while (Date.now() < deadline) {
+        attempts++
+        const why = await call(spec, body)
+        if (why === null) return { okAt: Date.now(), attempts, failures }
+        // group by status and code, not by message (messages name peers and times)
+        const key = why.replace(/:.*$/s, '')
+        failures[key] = (failures[key] ?? 0) + 1
+        if (failures[key] === 1) failures[`first ${key}`] = 0, failures[`${key} e.g. ${why.slice(0, 160)}`] = 1
+        await new Promise(resolve => setTimeout(resolve, spec.pauseMs))
+      }
+      return { okAt: null, attempts, failures }
+    }
+    default:
+      throw new Error(`unknown op ${String(cmd.op)}`)
+  }
+}
+
+const out = (o: unknown): void => { process.stdout.write(JSON.stringify(o) + '\n') }
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  let cmd: Record<string, unknown>
+  try { cmd = JSON.parse(line) as Record<string, unknown> } catch { return }
+  run(cmd).then(
+    (result) => { out({ id: cmd.id, ...result }) },
+    (err: Error) => { out({ id: cmd.id, error: err.message }) })
+}).on('close', () => { process.exit(0) })
+out({ ready: true })
