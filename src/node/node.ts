@@ -167,9 +167,10 @@ export class WasmeshNode {
         // Every LAN peer shares one NAT or subnet, often one IP: colocation scoring would
         // graylist them and stop gossip (FIELD-NOTES.md).
         scoreParams: { IPColocationFactorWeight: 0 },
-        // Everything wasmesh gossips is a signed envelope checked by its topic's validator;
-        // gossipsub's own per-message signature would be a second one, checked by every node
-        // for every copy (half the CPU of a converging mesh, measured).
+        // Announcements are signed envelopes checked by their topic's validator; gossipsub's
+        // own per-message signature would be a second one, checked by every node for every
+        // copy (half the CPU of a converging mesh, measured). Deployment records are checked
+        // for shape only (signing them is still to do: see the README).
         globalSignaturePolicy: 'StrictNoSign',
         idontwantMinDataSize: 16 * 1024,
         maxInboundDataLength: NODE_DEFAULTS.maxGossipBytes,

@@ -208,6 +208,61 @@ describe('deployments and calls through any node (in-process mesh)', function ()
     }
   })
 
+  it('keeps one coordinator and one version while everyone is alive (the lease renews)', async () => {
+    await mesh(4)
+    await nodes[2].modules.add(await wat('counter'), { name: 'counter' })
+    const record = await nodes[2].deployments.deploy({ name: 'steady', steps: [{ module: 'counter', function: 'next', replicas: 2 }] })
+    await waitFor(() => nodes.every(n => n.deployments.list().length === 1), 5_000, 'the record everywhere')
+    // past the lease (4 s): a renewal that did not arrive would have let a successor take over
+    await new Promise(resolve => setTimeout(resolve, nodes[0].deployments.options.leaseMs + 2_000))
+    for (const n of nodes) expect(n.deployments.get(record.id)).to.include({ version: record.version, coordinator: nodes[2].peerId })
+  })
+
+  it('never runs a step twice when the next step\'s host turns out not to run it', async () => {
+    ({ nodes } = await startMemoryMesh(5, { heartbeatMs: 500, skills: i => i < 2 ? [dht] : i < 4 ? [camera] : [] }))
+    await waitFor(() => nodes.every(x => x.peers.size === 4 && x.peers.list().every(p => p.source === 'gossip')), 10_000, 'a full mesh')
+    await nodes[4].modules.add(await wat('counter-dht'), { name: 'ctr' })
+    await nodes[4].modules.add(await wat('pipe-camera'), { name: 'cam' })
+    const record = await nodes[4].deployments.deploy({ name: 'twice', steps: [{ module: 'ctr', function: 'next', replicas: 2 }, { module: 'cam', function: 'fahrenheit', replicas: 2 }] })
+    await waitFor(() => nodes.every(n => n.deployments.list().length === 1), 5_000, 'the record everywhere')
+    // The step-1 hosts have dropped it (as after a re-placement the step-0 hosts have not heard of yet).
+    for (const i of [2, 3]) nodes[i].deployments.steps.commit({ ...record, version: record.version + 1, steps: record.steps.map((s, k) => k === 1 ? { ...s, peers: [] } : s) })
+    const err = await rejection(nodes[4].deployments.call({ deployment: record.id, module: 'ctr', function: 'next', args: [], files: [], timeoutMs: 5_000 }))
+    expect(err.code).to.equal('unavailable')
+    const runs = await Promise.all([0, 1].map(async i => {
+      const host = await nodes[i].deployments.steps.get(record.id, 0) as unknown as { instance: { call: (fn: string, args: unknown[]) => Promise<{ value: unknown }> } }
+      return (await host.instance.call('peek', [])).value
+    }))
+    expect(runs.sort()).to.deep.equal([0, 1])
+  })
+
+  it('a node back from a restart with a deployment removed meanwhile drops it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wasmesh-dep-zombie-'))
+    const privateKey = await generateKeyPair('Ed25519')
+    const lan = new MemoryLan()
+    const make = async (name: string, disk: boolean): Promise<WasmeshNode> => await WasmeshNode.create({
+      name, http: false, heartbeatMs: 500, parts: await memoryParts(lan, disk ? { privateKey, stores: diskStores(dir) } : {})
+    })
+    try {
+      nodes = [await make('n0', true), await make('n1', false), await make('n2', false)]
+      await Promise.all(nodes.map(async n => { await n.start() }))
+      await waitFor(() => nodes.every(x => x.peers.size === 2), 10_000, 'a full mesh')
+      await nodes[0].modules.add(await wat('counter'), { name: 'counter' })
+      const record = await nodes[0].deployments.deploy({ name: 'z', steps: [{ module: 'counter', function: 'next', peer: 'n0' }] })
+      await waitFor(() => nodes.every(n => n.deployments.list().length === 1), 5_000, 'the record everywhere')
+      await nodes[0].stop()
+      await nodes[1].deployments.undeploy(record.id)
+      nodes[0] = await make('n0', true)
+      await nodes[0].start()
+      await waitFor(() => nodes[0].deployments.list().length === 0 && nodes[0].deployments.steps.size === 0, 10_000, 'the restarted node to drop the removed deployment')
+      expect(nodes.map(n => n.deployments.list().length)).to.deep.equal([0, 0, 0])
+    } finally {
+      await stopAll(nodes)
+      nodes = []
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
   it('a participant restores its deployments and steps from disk after a restart', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'wasmesh-dep-restart-'))
     const privateKey = await generateKeyPair('Ed25519')

@@ -53,8 +53,14 @@ export class CallRouter {
       throw new WasmeshError('not-found', `deployment ${record.id} has no step ${entry.module}/${entry.function} (steps: ${record.steps.map(s => `${s.module}/${s.function}`).join(', ')})`)
     }
     const deadline = Date.now() + entry.timeoutMs
-    const signal = entry.signal === undefined ? AbortSignal.timeout(entry.timeoutMs) : AbortSignal.any([entry.signal, AbortSignal.timeout(entry.timeoutMs)])
-    return await this.#route(record, index, entry.args, entry.files, deadline, signal)
+    const expiry = new AbortController()
+    const timer = setTimeout(() => { expiry.abort(new WasmeshError('timeout', `the call ran past its deadline of ${entry.timeoutMs} ms`)) }, entry.timeoutMs)
+    const signal = entry.signal === undefined ? expiry.signal : AbortSignal.any([entry.signal, expiry.signal])
+    try {
+      return await this.#route(record, index, entry.args, entry.files, deadline, signal)
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   /** Answers a call a peer sent: runs the step here, then the rest of the chain. */
@@ -96,13 +102,19 @@ export class CallRouter {
     if (host === undefined) throw new CallNotStarted(`step ${index} of ${record.id} is not running here`)
     const budgetMs = deadline - Date.now()
     if (budgetMs <= 0 || signal.aborted) throw new WasmeshError('timeout', `the call ran past its deadline before step ${index}`)
-    const answer = await host.call(args, files, Math.min(budgetMs, this.#ctx.guestTimeoutMs))
+    const answer = await untilAborted(host.call(args, files, Math.min(budgetMs, this.#ctx.guestTimeoutMs)), signal)
     const next = index + 1
     if (next >= record.steps.length) return answer
     // The newest record: placement may have changed while this step ran.
     const current = this.#ctx.book.get(record.id) ?? record
     const input = nextInput(answer, current.steps[next].description ?? undefined)
-    return await this.#route(current, next, input.args, input.files, deadline, signal)
+    try {
+      return await this.#route(current, next, input.args, input.files, deadline, signal)
+    } catch (err) {
+      // This step has run: whoever called it must not run it again on another replica.
+      if (notStarted(err)) throw new WasmeshError('unavailable', (err as Error).message)
+      throw err
+    }
   }
 
   #noHost (record: DeploymentRecord, index: number, cause?: Error): WasmeshError {
@@ -110,4 +122,23 @@ export class CallRouter {
     return new WasmeshError('unavailable',
       `no reachable peer runs step ${index} (${step.module}/${step.function}) of ${record.id}${record.status === 'degraded' ? ' (the deployment is degraded)' : ''}${cause !== undefined ? `: ${cause.message}` : ''}`)
   }
+}
+
+/** The promise, or the signal's reason (a WasmeshError) if it aborts first. */
+async function untilAborted<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) throw abortError(signal)
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(abortError(signal)) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([promise, aborted])
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
+  }
+}
+
+function abortError (signal: AbortSignal): WasmeshError {
+  return signal.reason instanceof WasmeshError ? signal.reason : new WasmeshError('unavailable', 'the caller went away')
 }

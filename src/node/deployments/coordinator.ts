@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { WasmeshError, isWasmeshError } from '../../errors.ts'
-import { participants } from '../../protocols/deploy/index.ts'
+import { MAX_DEPLOY_MESSAGE_BYTES, participants } from '../../protocols/deploy/index.ts'
 import { defaultFunctions } from '../../wasm/describe/openapi.ts'
 import { biddersFor, qualifiedPeers, rankBids } from './placement.ts'
 import type { DeployOptions } from './options.ts'
@@ -53,6 +53,11 @@ export class Coordinator {
       createdAt: Date.now(),
       config: manifest.config,
       steps
+    }
+    // Every participant must be able to take the record, descriptions and config included.
+    const size = Buffer.byteLength(JSON.stringify({ record: { ...draft, steps: steps.map(s => ({ ...s, peers: Array(s.replicas).fill(self) })) }, n: 0 }))
+    if (size > MAX_RECORD_BYTES) {
+      throw new WasmeshError('too-large', `the deployment record would be ${size} bytes, over the limit of ${MAX_RECORD_BYTES} (fewer steps, smaller config or descriptions)`)
     }
     const awarded: Array<{ peerId: string, index: number }> = []
     try {
@@ -173,6 +178,8 @@ export class Coordinator {
   async #info (cid: string): Promise<ModuleInfo> {
     const known = this.#infos.get(cid) ?? this.#ctx.modules.local(cid)?.info
     if (known !== undefined) return known
+    // A fetch of a CID nobody announced would wait out its whole timeout.
+    if (this.#ctx.modules.holders(cid).length === 0) throw new WasmeshError('not-found', `no reachable peer holds module ${cid}`)
     const module = await this.#ctx.modules.resolve(cid, { timeoutMs: this.#ctx.options.resolveTimeoutMs })
     this.#infos.set(cid, module.info)
     return module.info
@@ -184,6 +191,9 @@ export class Coordinator {
     }))
   }
 }
+
+/** Room left in a deploy message around the record (a prepare names a step and holders). */
+const MAX_RECORD_BYTES = MAX_DEPLOY_MESSAGE_BYTES - 4096
 
 /** `active` while every step has all its replicas, `degraded` otherwise. */
 export function statusOf (steps: readonly PlacedStep[]): 'active' | 'degraded' {

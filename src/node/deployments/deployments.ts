@@ -55,6 +55,14 @@ export class Deployments {
   readonly #gone = new Set<string>()
   /** when each deployment's coordinator was last heard from */
   readonly #heardAt = new Map<string, number>()
+  /** when a newer record was last re-published in answer to an older one, per deployment */
+  readonly #answeredAt = new Map<string, number>()
+  /**
+   * Records restored from disk may be stale: until a lease period has passed (time to hear a
+   * newer one), this node neither heals nor takes over those.
+   */
+  readonly #restored = new Set<string>()
+  #quietUntil = 0
   #timer?: NodeJS.Timeout
   #stopped = false
 
@@ -96,7 +104,9 @@ export class Deployments {
   /** Comes back to the deployments kept on disk and starts taking requests. */
   async start (): Promise<void> {
     const { libp2p } = this.#init
+    this.#quietUntil = Date.now() + this.options.leaseMs
     for (const record of await this.book.restore()) {
+      this.#restored.add(record.id)
       this.#heardAt.set(record.id, Date.now())
       this.steps.commit(record)
     }
@@ -166,13 +176,18 @@ export class Deployments {
   async #received (record: DeploymentRecord): Promise<void> {
     if (this.#stopped) return
     const known = this.book.latest(record.id)
-    if (known !== undefined && known.version === record.version && known.coordinator === record.coordinator) {
+    if (known !== undefined && known.version === record.version && known.coordinator === record.coordinator && known.status === record.status) {
       this.#heardAt.set(record.id, Date.now())
       return
     }
     const previous = await this.book.apply(record)
-    if (previous === false) return
-    this.#heardAt.set(record.id, Date.now())
+    if (previous === false) {
+      // Someone still spreads an older record (back from a restart, or cut off for a while): tell it.
+      if (known !== undefined) this.#answerStale(known)
+      return
+    }
+    if (record.status === 'removed') this.#heardAt.delete(record.id)
+    else this.#heardAt.set(record.id, Date.now())
     this.steps.commit(record)
     this.#keepModules(record)
   }
@@ -191,10 +206,21 @@ export class Deployments {
     }
   }
 
+  /** Re-publishes a newer record than one just heard, at most once a lease period per deployment. */
+  #answerStale (newer: DeploymentRecord): void {
+    const now = Date.now()
+    if ((this.#answeredAt.get(newer.id) ?? 0) + this.options.leaseRenewMs > now) return
+    this.#answeredAt.set(newer.id, now)
+    if (this.#answeredAt.size > 4096) this.#answeredAt.delete(this.#answeredAt.keys().next().value as string)
+    void this.#init.libp2p.services.deploy.publish(newer)
+  }
+
   /** Takes a decided record here, tells everyone concerned directly, then the mesh by gossip. */
   async #commit (record: DeploymentRecord, previous: DeploymentRecord | undefined): Promise<void> {
-    await this.book.apply(record)
-    this.#heardAt.set(record.id, Date.now())
+    // A record that lost to a newer one meanwhile (another node's heal or removal) is dropped.
+    if (await this.book.apply(record) === false) return
+    if (record.status === 'removed') this.#heardAt.delete(record.id)
+    else this.#heardAt.set(record.id, Date.now())
     this.steps.commit(record)
     this.#keepModules(record)
     const others = audience(record, previous).filter(p => p !== this.#self && this.#alive(p))
@@ -213,12 +239,15 @@ export class Deployments {
   async #tick (): Promise<void> {
     if (this.#stopped) return
     const now = Date.now()
+    if (now >= this.#quietUntil) this.#restored.clear()
     for (const record of this.book.list()) {
+      const quiet = this.#restored.has(record.id)
       if (record.coordinator === this.#self) {
         await this.#init.libp2p.services.deploy.publish(record)
-        if (this.#needsHealing(record)) await this.#coordinator.heal(record)
+        if (!quiet && this.#needsHealing(record)) await this.#coordinator.heal(record)
         continue
       }
+      if (quiet) continue
       const lapsed = !this.#alive(record.coordinator) || now - (this.#heardAt.get(record.id) ?? now) > this.options.leaseMs
       if (!lapsed) continue
       const everyone = [this.#self, ...this.#init.peers.list().map(p => p.peerId)]

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
+import { z } from 'zod'
 import { ERROR_CODES, WasmeshError, isWasmeshError } from '../../errors.ts'
 import {
   DEPLOY_PROTOCOL, DEPLOYMENTS_TOPIC, MAX_DEPLOY_MESSAGE_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS
@@ -40,6 +41,8 @@ export class DeployService extends EventEmitter<DeployEvents> implements Startab
   readonly #log: Logger
   #handler: DeployHandler = async () => { throw new WasmeshError('unavailable', 'this node takes no deployments yet') }
   #started = false
+  /** from the clock: a restarted node must not repeat the numbers of its earlier life (peers' seen caches hold them) */
+  #published = Date.now()
 
   constructor (components: DeployComponents) {
     super()
@@ -96,10 +99,13 @@ export class DeployService extends EventEmitter<DeployEvents> implements Startab
     }
   }
 
-  /** Spreads a record to every node; false when there was nobody to send it to. */
+  /**
+   * Spreads a record to every node. Each publication is numbered: gossipsub drops a message
+   * identical to one it saw, and a lease renewal repeats the record unchanged.
+   */
   async publish (record: DeploymentRecord): Promise<void> {
     if (!this.#started) return
-    await this.#components.pubsub.publish(DEPLOYMENTS_TOPIC, encode(record)).catch((err: Error) => {
+    await this.#components.pubsub.publish(DEPLOYMENTS_TOPIC, encode({ record, n: ++this.#published })).catch((err: Error) => {
       this.#log('publish of %s failed: %s', record.id, err.message)
     })
   }
@@ -126,19 +132,22 @@ export class DeployService extends EventEmitter<DeployEvents> implements Startab
 
   readonly #validate = async (_from: unknown, msg: Message): Promise<TopicValidatorResult> => {
     if (msg.data.byteLength > MAX_DEPLOY_MESSAGE_BYTES) return TopicValidatorResult.Reject
-    const parsed = deploymentRecordSchema.safeParse(safeDecode(msg.data))
+    const parsed = publicationSchema.safeParse(safeDecode(msg.data))
     return parsed.success ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
   }
 
   readonly #onMessage = (evt: CustomEvent<Message>): void => {
     const msg = evt.detail
     if (msg.topic !== DEPLOYMENTS_TOPIC) return
-    const parsed = deploymentRecordSchema.safeParse(safeDecode(msg.data))
+    const parsed = publicationSchema.safeParse(safeDecode(msg.data))
     if (!parsed.success) return
     const from = msg.type === 'signed' ? msg.from.toString() : ''
-    this.emit('record', parsed.data, from)
+    this.emit('record', parsed.data.record, from)
   }
 }
+
+/** A record as gossiped: numbered by its publisher, so repeats are new messages. */
+const publicationSchema = z.object({ record: deploymentRecordSchema, n: z.number().int().nonnegative() }).strict()
 
 function errorAnswer (err: unknown): DeployAnswer {
   const e = isWasmeshError(err) ? err : new WasmeshError('internal', (err as Error).message)

@@ -47,9 +47,15 @@ export async function deploymentRoutes (app: FastifyInstance, node: DeploymentHt
     const files: CallFile[] = []
     let jsonArgs: unknown
     if (req.isMultipart()) {
+      let total = 0
       for await (const part of req.parts()) {
         if (part.type === 'file') {
-          files.push({ mount: part.fieldname, mediaType: part.mimetype, bytes: await part.toBuffer() })
+          const bytes = await part.toBuffer()
+          total += bytes.byteLength
+          if (total > deployments.options.maxCallFileBytes) {
+            throw new WasmeshError('too-large', `the call's files are over the limit of ${deployments.options.maxCallFileBytes} bytes together`)
+          }
+          files.push({ mount: part.fieldname, mediaType: part.mimetype, bytes })
         } else if (part.fieldname === 'args') {
           jsonArgs = parseJson(String(part.value), 'args')
         } else {
