@@ -45,6 +45,7 @@ import { wat, withCustomSection } from '../test/helpers/fixtures.ts'
 import { Watched } from '../test/helpers/peers-poller.ts'
 import type { ChildProcess } from 'node:child_process'
 import type { Lan } from '../test/helpers/netns.ts'
+import { median, sleep } from './stats.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const NODE_BIN = join(ROOT, 'node_modules', '.bin', 'node')
@@ -65,14 +66,6 @@ const RECOVER_DEADLINE_MS = 20_000
 const RECOVER_CALL_TIMEOUT_MS = 1000
 const RECOVER_PAUSE_MS = 5
 const ECHO_PORT = 9099
-
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
-}
 
 /** nearest-rank percentile of sorted values */
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100 * sorted.length) - 1))]

@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util'
 import { startPoller, Watched } from '../test/helpers/peers-poller.ts'
 import type { ChildProcess } from 'node:child_process'
 import type { PeerSeen, PollStats } from '../test/helpers/peers-poller.ts'
+import { median, sleep } from './stats.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const NODE_BIN = join(ROOT, 'node_modules', '.bin', 'node')
@@ -39,14 +40,6 @@ const MEMORY_RUN_TIMEOUT_MS = 60_000
 const SKILL_CYCLE: string[][] = [['camera'], ['dht'], []]
 const skillsOf = (i: number): string[] => SKILL_CYCLE[i % SKILL_CYCLE.length]
 const expectedSkills = (i: number): string => ['sys', ...skillsOf(i)].sort().join(',')
-
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2
-}
 
 const fmt = (ms: number): string => String(Math.round(ms))
 const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1)

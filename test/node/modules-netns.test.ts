@@ -8,18 +8,13 @@ import { createHash } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { bigModule, wat } from '../helpers/fixtures.ts'
 import { createLan, destroyLanByPrefix, netnsUnavailableReason } from '../helpers/netns.ts'
-import { Watched } from '../helpers/peers-poller.ts'
+import { LanNodes, NODE_BIN, ROOT, URL_IN_NS } from '../helpers/lan-nodes.ts'
 import type { Lan } from '../helpers/netns.ts'
 
 const PREFIX = 'wmt-mods'
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const NODE_BIN = join(ROOT, 'node_modules', '.bin', 'node')
-const WASMESH = join(ROOT, 'bin', 'wasmesh.js')
-const URL_IN_NS = 'http://127.0.0.1:8080'
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex')
 
@@ -35,21 +30,9 @@ describe('modules between processes on a netns LAN (TCP, bitswap, disk)', functi
   this.timeout(60_000)
   let lan: Lan | undefined
   let dir = ''
-  const nodes: Array<Watched | undefined> = [undefined, undefined]
-
-  const startNode = async (i: number): Promise<Watched> => {
-    if (lan === undefined) throw new Error('no LAN')
-    const node = new Watched(lan.exec(i, [NODE_BIN, WASMESH, 'start', '--name', `m${i + 1}`, '--data', join(dir, `data${i}`), '--http', '0.0.0.0:8080'], { cwd: ROOT }))
-    if (!await node.until(() => /^http\s/m.test(node.stdout), 15_000)) throw new Error(`m${i + 1} did not start: ${node.stdout}\n${node.stderr}`)
-    nodes[i] = node
-    return node
-  }
-  const cli = async (i: number, args: string[]): Promise<string> => {
-    if (lan === undefined) throw new Error('no LAN')
-    const res = await lan.run(i, [NODE_BIN, WASMESH, ...args, '--node', URL_IN_NS], 60_000, { cwd: ROOT })
-    if (res.code !== 0) throw new Error(`wasmesh ${args.join(' ')} exited ${res.code}: ${res.stderr}`)
-    return res.stdout
-  }
+  let hosts: LanNodes | undefined
+  const on = (): LanNodes => { if (hosts === undefined) throw new Error('no LAN'); return hosts }
+  const cli = async (i: number, args: string[]): Promise<string> => await on().cli(i, args)
   const digestOf = async (i: number, path: string): Promise<{ status: number, type: string, size: number, sha256: string }> => {
     if (lan === undefined) throw new Error('no LAN')
     const res = await lan.run(i, [NODE_BIN, '--input-type=module', '-e', DIGEST_SCRIPT, URL_IN_NS + path], 60_000, { cwd: ROOT })
@@ -65,20 +48,15 @@ describe('modules between processes on a netns LAN (TCP, bitswap, disk)', functi
     }
     dir = await mkdtemp(join(tmpdir(), 'wmt-mods-'))
     lan = await createLan({ prefix: PREFIX, hosts: 2 })
-    await Promise.all([startNode(0), startNode(1)])
+    hosts = new LanNodes(lan, dir, i => `m${i + 1}`)
+    await Promise.all([hosts.start(0), hosts.start(1)])
     // Both must know each other before anything is fetched.
-    for (const i of [0, 1]) {
-      const deadline = Date.now() + 10_000
-      while (JSON.parse(await cli(i, ['peers', '--json'])).length !== 1) {
-        if (Date.now() > deadline) throw new Error(`m${i + 1} never saw its peer`)
-        await new Promise(resolve => setTimeout(resolve, 200))
-      }
-    }
+    for (const i of [0, 1]) await hosts.waitPeers(i, 1, 10_000)
   })
 
   after(async function () {
     this.timeout(15_000)
-    for (const n of nodes) n?.kill('SIGKILL')
+    hosts?.killAll()
     await lan?.destroy()
     await destroyLanByPrefix(PREFIX)
     if (dir !== '') await rm(dir, { recursive: true, force: true })
@@ -109,11 +87,11 @@ describe('modules between processes on a netns LAN (TCP, bitswap, disk)', functi
     const before = JSON.parse(await cli(0, ['module', 'ls', '--json'])) as Array<{ cid: string }>
     expect(before.length).to.be.at.least(3)
 
-    const victim = nodes[0]
+    const victim = on().nodes[0]
     victim?.kill('SIGKILL')
     await victim?.exited
     expect(victim?.exit?.signal).to.equal('SIGKILL')
-    await startNode(0)
+    await on().start(0)
 
     const after = JSON.parse(await cli(0, ['module', 'ls', '--json'])) as Array<{ cid: string }>
     expect(after).to.deep.equal(before)

@@ -299,8 +299,8 @@ export class Deployments {
   }
 
   #bid (cid: string): Bid {
-    const load = this.#init.load()
-    return { freeMem: load.freeMem, cpu: load.cpu, instances: this.#init.runtime.instances, cached: this.#init.modules.local(cid) !== undefined }
+    const { freeMem, cpu, instances } = this.#init.load()
+    return { freeMem, cpu, instances, cached: this.#init.modules.local(cid) !== undefined }
   }
 
   #log (message: string): void {

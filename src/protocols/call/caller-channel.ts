@@ -1,8 +1,8 @@
 import { WasmeshError } from '../../errors.ts'
 import { FileReceiver } from './file-receiver.ts'
-import { FrameWriter } from './frame-writer.ts'
+import { FrameWriter, closeOrAbort } from './frame-writer.ts'
 import {
-  FrameDecoder, FrameType, FramingError, decodeAnswerHead, decodeError, encodeFrame, encodeRequestHead, joinParts
+  FrameDecoder, FrameType, FramingError, decodeFrames, decodeAnswerHead, decodeError, encodeFrame, encodeRequestHead, joinParts
 } from './framing.ts'
 import { checkAnswerFile, checkHeader } from './limits.ts'
 import type { Frame } from './framing.ts'
@@ -79,20 +79,13 @@ export class CallerChannel {
   /** Fails every call on the stream and closes it (service stop). */
   async close (reason: string, signal: AbortSignal): Promise<void> {
     this.#end(reason, false)
-    try {
-      await this.#stream.close({ signal })
-    } catch (err) {
-      this.#stream.abort(err as Error)
-    }
+    await closeOrAbort(this.#stream, signal)
   }
 
   #onData (data: Uint8Array | Iterable<Uint8Array>): void {
     if (this.#ended) return
     try {
-      this.#decoder.push(data)
-      for (let frame = this.#decoder.next(); frame !== undefined; frame = this.#decoder.next()) {
-        this.#onFrame(frame)
-      }
+      decodeFrames(this.#decoder, data, frame => { this.#onFrame(frame) })
     } catch (err) {
       // Garbage from the host: nothing later on this stream can be trusted.
       this.#log.error('dropping the call stream to %s - %e', this.peerId, err)

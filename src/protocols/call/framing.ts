@@ -7,6 +7,7 @@
  * size) followed by one chunk frame per slice of each file, in order. File bytes are never
  * JSON. Frames of different calls interleave freely; a call's own frames stay in order.
  */
+import { concat } from 'uint8arrays/concat'
 import { ERROR_CODES, WasmeshError } from '../../errors.ts'
 import { MAX_FRAME_PAYLOAD_BYTES } from './constants.ts'
 import { CallNotStarted } from './errors.ts'
@@ -149,14 +150,13 @@ export class FrameDecoder {
 
 /** The pieces as one buffer (no copy when there is one piece). */
 export function joinParts (parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0]
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
-  }
-  return out
+  return parts.length === 1 ? parts[0] : concat(parts, length)
+}
+
+/** Feeds received bytes to the decoder and hands on every whole frame; throws a FramingError on garbage. */
+export function decodeFrames (decoder: FrameDecoder, data: Uint8Array | Iterable<Uint8Array>, onFrame: (frame: Frame) => void): void {
+  decoder.push(data)
+  for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) onFrame(frame)
 }
 
 // Headers: JSON of everything but file bytes.

@@ -2,9 +2,9 @@ import { WasmeshError } from '../../errors.ts'
 import { MAX_BUDGET_MS } from './constants.ts'
 import { CallNotStarted } from './errors.ts'
 import { FileReceiver } from './file-receiver.ts'
-import { FrameWriter } from './frame-writer.ts'
+import { FrameWriter, closeOrAbort } from './frame-writer.ts'
 import {
-  FrameDecoder, FrameType, FramingError, decodeRequestHead, encodeAnswerHead, encodeErrorBody, encodeFrame,
+  FrameDecoder, FrameType, FramingError, decodeFrames, decodeRequestHead, encodeAnswerHead, encodeErrorBody, encodeFrame,
   errorBody, joinParts
 } from './framing.ts'
 import { admitRequest, checkHeader } from './limits.ts'
@@ -64,20 +64,13 @@ export class HostChannel {
   /** Aborts every call and closes the stream (service stop). */
   async close (reason: string, signal: AbortSignal): Promise<void> {
     this.#end(reason, false)
-    try {
-      await this.#stream.close({ signal })
-    } catch (err) {
-      this.#stream.abort(err as Error)
-    }
+    await closeOrAbort(this.#stream, signal)
   }
 
   #onData (data: Uint8Array | Iterable<Uint8Array>): void {
     if (this.#ended) return
     try {
-      this.#decoder.push(data)
-      for (let frame = this.#decoder.next(); frame !== undefined; frame = this.#decoder.next()) {
-        this.#onFrame(frame)
-      }
+      decodeFrames(this.#decoder, data, frame => { this.#onFrame(frame) })
     } catch (err) {
       this.#log.error('dropping the call stream from %s - %e', this.peerId, err)
       this.#end(`the caller broke the protocol: ${(err as Error).message}`, false)

@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs'
+import { concat } from 'uint8arrays/concat'
 import type { CapturedOutput } from './messages.ts'
 
 /**
@@ -61,12 +62,5 @@ function writeAll (fd: number, bytes: Uint8Array): void {
 }
 
 function join (chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
+  return chunks.length === 1 ? chunks[0] : concat(chunks, size)
 }
