@@ -205,6 +205,8 @@ export class WasmeshNode {
         maxConnections: 500
       },
       connectionMonitor: { enabled: parts.connectionMonitor },
+      connectionGater: parts.connectionGater,
+      metrics: parts.metrics,
       services
     }) as unknown as Libp2p<NodeServices>
     node = new WasmeshNode(opts, libp2p, skills, name)
@@ -267,11 +269,14 @@ export class WasmeshNode {
     this.#sweeper.unref()
   }
 
-  /** Says goodbye to the mesh, then stops serving. */
-  async stop (): Promise<void> {
+  /**
+   * Says goodbye to the mesh, then stops serving. `goodbye: false` stops as a crash would:
+   * peers are told nothing and find out as they do when a device is unplugged (the simulator).
+   */
+  async stop (opts: { goodbye?: boolean } = {}): Promise<void> {
     clearInterval(this.#sweeper)
     this.#dialer.stop()
-    await this.libp2p.services.announce.sayGoodbye()
+    if (opts.goodbye !== false) await this.libp2p.services.announce.sayGoodbye()
     await this.#http?.close()
     await this.deployments.stop()
     this.runtime.close()

@@ -33,6 +33,10 @@ export interface NodeParts {
   processMetrics: boolean
   /** Blocks and records: on disk on a device, in memory in the simulator. */
   stores: NodeStores
+  /** Which connections may be made (the simulator's partitions); none on a device. */
+  connectionGater?: Libp2pOptions['connectionGater']
+  /** libp2p's metrics hook (the simulator counts bytes with it); none on a device. */
+  metrics?: Libp2pOptions['metrics']
 }
 
 export interface LanPartsOptions {

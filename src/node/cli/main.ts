@@ -5,6 +5,7 @@ import { deployCommand } from './deploy-command.ts'
 import { moduleCommand } from './module-command.ts'
 import { peersCommand } from './peers-command.ts'
 import { runCommand } from './run-command.ts'
+import { simCommand } from './sim-command.ts'
 import { startCommand } from './start-command.ts'
 
 /** Exit codes: 0 done, 1 failed, 2 bad usage or bad input (flags, files). */
@@ -23,6 +24,7 @@ export function buildProgram (): Command {
   runCommand(program)
   deployCommand(program)
   callCommand(program)
+  simCommand(program)
   for (const cmd of program.commands) {
     cmd.exitOverride()
     for (const sub of cmd.commands) sub.exitOverride()

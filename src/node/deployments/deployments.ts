@@ -2,6 +2,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import { WasmeshError } from '../../errors.ts'
 import { participants } from '../../protocols/deploy/index.ts'
+import { learnAddrs } from '../peer-addrs.ts'
 import { CallRouter } from './call-router.ts'
 import { Coordinator, audience } from './coordinator.ts'
 import { DeploymentBook } from './deployment-book.ts'
@@ -97,7 +98,10 @@ export class Deployments {
       steps: this.steps,
       guestTimeoutMs: init.runtime.limits.callTimeoutMs,
       usable: (p) => this.#alive(p),
-      send: async (peerId, req, signal) => await init.libp2p.services.call.call(peerId, req, { signal })
+      send: async (peerId, req, signal) => {
+        await learnAddrs(init.libp2p, init.peers, peerId)
+        return await init.libp2p.services.call.call(peerId, req, { signal })
+      }
     })
   }
 
@@ -232,6 +236,7 @@ export class Deployments {
 
   async #ask (peerId: string, req: DeployRequest, timeoutMs: number): Promise<DeployAccepted> {
     if (peerId === this.#self) return await this.#handle(req)
+    await learnAddrs(this.#init.libp2p, this.#init.peers, peerId)
     return await this.#init.libp2p.services.deploy.ask(peerId, req, timeoutMs)
   }
 

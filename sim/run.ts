@@ -1,0 +1,366 @@
+import { readFile } from 'node:fs/promises'
+import { performance } from 'node:perf_hooks'
+import { parse as parseWat } from '@bytecodealliance/jco'
+import { WasmeshError, isWasmeshError } from '../src/errors.ts'
+import { skillsDigest } from '../src/wasm/skills/descriptor.ts'
+import { skillDescriptors } from '../src/wasm/skills/skills-file.ts'
+import { SimLan } from './lan.ts'
+import { planScenario } from './plan.ts'
+import { recoveries, successAfterRecovery } from './recovery.ts'
+import { LatencyHistogram } from './report/histogram.ts'
+import { Rng } from './rng.ts'
+import { SimThreads } from './threads.ts'
+import type { PlannedAction, PlannedNode } from './plan.ts'
+import type { CallRecord } from './recovery.ts'
+import type { Progress } from './report/progress.ts'
+import type { SimReport } from './report/types.ts'
+import type { Scenario, ScenarioCall } from './scenario.ts'
+import type { CallOrder, CallResult, DeployResult, ExpectedPeer, HistogramData, Sample, StartedNode } from './worker-protocol.ts'
+
+/** Nodes a thread starts at once: more at a time only queue on its event loop. */
+const START_BATCH = 25
+const SAMPLE_MS = 500
+/** deployments retry this long while the deploying node has not yet heard who holds a module */
+const DEPLOY_RETRY_MS = 15_000
+/** the record reaches every node by gossip: time for that before the load begins */
+const SETTLE_MS = 2_000
+
+interface LiveNode extends PlannedNode {
+  peerId: string
+  segment: number
+}
+
+/**
+ * Runs a scenario: starts the mesh over the threads, waits for discovery to converge, adds the
+ * modules and deploys, then runs the call load while the timed events happen. Returns what was
+ * measured; the caller writes the reports.
+ */
+export async function runScenario (s: Scenario, progress?: Progress): Promise<SimReport> {
+  const started = performance.now()
+  const startedAt = new Date().toISOString()
+  const plan = planScenario(s)
+  const rng = new Rng(s.seed ^ 0xca11)
+  const threads = new SimThreads(s.workers, worker => ({ worker, heartbeatMs: s.heartbeatMs, latencyMs: s.latencyMs }))
+  const lan = new SimLan({ fanout: s.fanout, seed: s.seed, send: (w, n) => { threads.notify(w, n) } })
+  const live = new Map<number, LiveNode>()
+  const names = new Map<string, string>()
+  try {
+    // --- discovery
+    progress?.phase('starting nodes', 0)
+    const t0 = performance.now()
+    const timeline: SimReport['discovery']['timeline'] = []
+    let sampling = true
+    let expectedReady = false
+    const sampler = (async () => {
+      while (sampling) {
+        await sleep(SAMPLE_MS)
+        if (!sampling) break
+        const all = await threads.all<Sample>({ op: 'sample' })
+        const liveCount = all.reduce((a, x) => a + x.live, 0)
+        const complete = all.reduce((a, x) => a + x.complete, 0)
+        timeline.push({ t: Math.round(performance.now() - t0), converged: expectedReady ? (liveCount === 0 ? 0 : complete / liveCount) : 0 })
+      }
+    })()
+    await startNodes(plan.nodes, threads, lan, live, names, (n) => progress?.phase('starting nodes', n / plan.nodes.length))
+    await threads.all({ op: 'expect', peers: expected(live) })
+    expectedReady = true
+    progress?.phase('discovery', 0)
+    let convergedMs: number | null = null
+    const convergeBy = t0 + s.convergeTimeoutS * 1000
+    while (performance.now() < convergeBy) {
+      const last = timeline.at(-1)
+      if (last !== undefined && last.converged === 1) {
+        convergedMs = last.t
+        break
+      }
+      progress?.phase('discovery', last?.converged ?? 0)
+      await sleep(SAMPLE_MS / 2)
+    }
+
+    // --- modules and deployments
+    progress?.phase('deploying', 0)
+    const liveIndices = (): number[] => [...live.keys()]
+    for (const m of s.modules) {
+      const index = rng.pick(liveIndices())
+      await threads.request(live.get(index)!.worker, { op: 'add-module', index, name: m.name, bytes: await moduleBytes(m.file) })
+    }
+    const deploys: SimReport['deploys'] = []
+    const deployed = new Map<string, { id: string, firstStep: { module: string, function: string } }>()
+    for (const [i, manifest] of s.deployments.entries()) {
+      const index = rng.pick(liveIndices())
+      const name = manifestName(manifest, i)
+      const result = await deployWithRetry(threads, live.get(index)!.worker, index, manifest)
+      if ('error' in result) {
+        deploys.push({ name, ms: result.ms, ok: false, error: result.error, placement: [] })
+      } else {
+        deploys.push({ name, ms: result.ms, ok: true, placement: result.peers.map(ps => ps.map(p => names.get(p) ?? p)) })
+        deployed.set(name, { id: result.id, firstStep: firstStep(manifest) })
+      }
+      progress?.phase('deploying', (i + 1) / s.deployments.length)
+    }
+    if (deployed.size > 0) await sleep(SETTLE_MS)
+
+    // --- call load with events
+    const orders = callOrders(s, deployed)
+    const calls: CallRecord[] = []
+    const events: SimReport['events'] = []
+    await threads.all<HistogramData>({ op: 'announcements' })
+    const tLoad = performance.now()
+    const loadMs = s.load.durationS * 1000
+    const inFlight = new Set<Promise<void>>()
+    const eventsDone = runEvents(plan.actions, tLoad, async (action) => {
+      events.push({ t: Math.round(performance.now() - tLoad), type: action.type, nodes: nodesOf(action), detail: describe(action) })
+      await apply(action, threads, lan, live, names)
+    })
+    const interval = s.load.rate > 0 ? 1000 / s.load.rate : Infinity
+    let k = 0
+    while (orders.length > 0 && performance.now() - tLoad < loadMs) {
+      const due = tLoad + k * interval
+      const wait = due - performance.now()
+      if (wait > 1) await sleep(wait)
+      const order = orders[k % orders.length]
+      k++
+      const candidates = liveIndices()
+      if (candidates.length === 0) continue
+      const index = rng.pick(candidates)
+      const t = performance.now() - tLoad
+      const p = threads.request<CallResult>(live.get(index)!.worker, { op: 'call', index, call: order.call })
+        .catch((err: Error): CallResult => ({ ok: false, ms: performance.now() - tLoad - t, code: isWasmeshError(err) ? err.code : 'internal', message: err.message }))
+        .then((r) => { if (process.env.SIM_DEBUG !== undefined && !r.ok) console.error('call failed', index, r.code, r.message); calls.push({ t, ms: r.ms, ok: r.ok, deployment: order.deployment, code: r.code }) })
+      inFlight.add(p)
+      void p.finally(() => inFlight.delete(p))
+      progress?.phase('calls', Math.min(1, (performance.now() - tLoad) / loadMs))
+    }
+    if (orders.length === 0) await sleep(Math.max(0, tLoad + loadMs - performance.now()))
+    await Promise.all(inFlight)
+    await eventsDone
+    const announcements = new LatencyHistogram()
+    for (const h of await threads.all<HistogramData>({ op: 'announcements' })) announcements.merge(h)
+    sampling = false
+    await sampler
+    const lastSample = await threads.all<Sample>({ op: 'sample' })
+
+    // --- what it all came to
+    const limitMs = s.recoveryLimitS * 1000
+    const found = recoveries(events, calls, limitMs)
+    const wallMs = performance.now() - started
+    progress?.done()
+    return {
+      scenario: {
+        name: s.name,
+        seed: s.seed,
+        nodes: s.nodes,
+        workers: s.workers,
+        fanout: s.fanout,
+        heartbeatMs: s.heartbeatMs,
+        latencyMs: s.latencyMs,
+        skills: skillCounts(plan.nodes)
+      },
+      startedAt,
+      wallMs: Math.round(wallMs),
+      discovery: { convergedMs, timeline },
+      announcements: announcements.summary(),
+      deploys,
+      calls: callSummary(calls, loadMs, successAfterRecovery(events, found, calls, limitMs)),
+      events,
+      recovery: found,
+      perNode: perNode(lastSample, plan.nodes.length + plan.actions.reduce((a, x) => a + (x.type === 'join' ? x.nodes.length : 0), 0), wallMs)
+    }
+  } finally {
+    await threads.close()
+  }
+}
+
+async function startNodes (planned: PlannedNode[], threads: SimThreads, lan: SimLan, live: Map<number, LiveNode>, names: Map<string, string>, onProgress?: (n: number) => void): Promise<void> {
+  const byWorker = new Map<number, PlannedNode[]>()
+  for (const p of planned) byWorker.set(p.worker, [...(byWorker.get(p.worker) ?? []), p])
+  let done = 0
+  await Promise.all([...byWorker].map(async ([worker, mine]) => {
+    for (let i = 0; i < mine.length; i += START_BATCH) {
+      const batch = mine.slice(i, i + START_BATCH)
+      const started = await threads.request<StartedNode[]>(worker, { op: 'create', nodes: batch })
+      for (const [j, node] of started.entries()) {
+        live.set(node.index, { ...batch[j], peerId: node.peerId, segment: 0 })
+        names.set(node.peerId, batch[j].name)
+        lan.join(node, worker)
+      }
+      done += batch.length
+      onProgress?.(done)
+    }
+  }))
+}
+
+/** Every live node, with its skills digest and segment: what every node of its segment should know. */
+function expected (live: Map<number, LiveNode>): ExpectedPeer[] {
+  return [...live.values()].map(n => ({ peerId: n.peerId, digest: digestOf(n.skills), segment: n.segment }))
+}
+
+function digestOf (skills: string[]): string {
+  return skillsDigest(skillDescriptors(skills.map(name => ({ name, provider: { type: 'simulated' as const } }))))
+}
+
+async function apply (action: PlannedAction, threads: SimThreads, lan: SimLan, live: Map<number, LiveNode>, names: Map<string, string>): Promise<void> {
+  switch (action.type) {
+    case 'crash':
+    case 'leave': {
+      const gone = action.nodes.map(i => live.get(i)).filter(n => n !== undefined)
+      for (const n of gone) {
+        live.delete(n.index)
+        lan.leave(n.index)
+      }
+      await Promise.all(gone.map(async n => await threads.request(n.worker, { op: 'stop', index: n.index, goodbye: action.type === 'leave' })))
+      break
+    }
+    case 'join':
+      await startNodes(action.nodes, threads, lan, live, names)
+      break
+    case 'partition': {
+      const segmentOf = new Map<number, number>()
+      action.segments.forEach((nodes, segment) => { for (const i of nodes) segmentOf.set(i, segment) })
+      for (const n of live.values()) n.segment = segmentOf.get(n.index) ?? 0
+      lan.segment(segmentOf)
+      const byPeer: Array<[string, number]> = [...live.values()].map(n => [n.peerId, n.segment])
+      await threads.all({ op: 'segments', segmentOf: byPeer })
+      break
+    }
+    case 'heal':
+      for (const n of live.values()) n.segment = 0
+      await threads.all({ op: 'segments', segmentOf: null })
+      lan.segment(null)
+      break
+    case 'skills':
+      await Promise.all(action.nodes.map(async ({ index, skills }) => {
+        const n = live.get(index)
+        if (n === undefined) return
+        n.skills = skills
+        await threads.request(n.worker, { op: 'skills', index, skills })
+      }))
+      break
+  }
+  await threads.all({ op: 'expect', peers: expected(live) })
+}
+
+async function runEvents (actions: PlannedAction[], t0: number, run: (a: PlannedAction) => Promise<void>): Promise<void> {
+  for (const action of actions) {
+    const wait = t0 + action.atMs - performance.now()
+    if (wait > 0) await sleep(wait)
+    await run(action)
+  }
+}
+
+async function deployWithRetry (threads: SimThreads, worker: number, index: number, manifest: unknown): Promise<DeployResult | { ms: number, error: string }> {
+  const until = performance.now() + DEPLOY_RETRY_MS
+  for (;;) {
+    try {
+      return await threads.request<DeployResult>(worker, { op: 'deploy', index, manifest })
+    } catch (err) {
+      // The deploying node may not have heard yet who holds a module just added elsewhere.
+      const code = isWasmeshError(err) ? err.code : 'internal'
+      if (code === 'not-found' && performance.now() < until) {
+        await sleep(250)
+        continue
+      }
+      return { ms: 0, error: `${code}: ${(err as Error).message}` }
+    }
+  }
+}
+
+interface Order { deployment: string, call: CallOrder }
+
+function callOrders (s: Scenario, deployed: Map<string, { id: string, firstStep: { module: string, function: string } }>): Order[] {
+  const wanted: ScenarioCall[] = s.load.calls ?? [...deployed.keys()].map(deployment => ({ deployment, args: [] }))
+  const orders: Order[] = []
+  for (const c of wanted) {
+    const d = deployed.get(c.deployment)
+    if (d === undefined) continue
+    orders.push({
+      deployment: c.deployment,
+      call: { deployment: d.id, module: c.module ?? d.firstStep.module, function: c.function ?? d.firstStep.function, args: c.args, timeoutMs: s.load.timeoutMs }
+    })
+  }
+  return orders
+}
+
+function manifestName (manifest: unknown, i: number): string {
+  const name = (manifest as { name?: unknown })?.name
+  return typeof name === 'string' ? name : `deployment-${i}`
+}
+
+/** The first step's module and function in either manifest shape (the node has already accepted it). */
+function firstStep (manifest: unknown): { module: string, function: string } {
+  const m = manifest as { steps?: Array<{ module: string, function: string }>, sequence?: Array<{ module: string, func: string }> }
+  if (m.steps !== undefined) return { module: m.steps[0].module, function: m.steps[0].function }
+  if (m.sequence !== undefined) return { module: m.sequence[0].module, function: m.sequence[0].func }
+  throw new WasmeshError('bad-request', 'scenario: a deployment has no steps')
+}
+
+async function moduleBytes (file: string): Promise<Uint8Array> {
+  try {
+    const bytes = await readFile(file)
+    return file.endsWith('.wat') ? await parseWat(bytes.toString('utf8')) : new Uint8Array(bytes)
+  } catch (err) {
+    throw new WasmeshError('bad-request', `scenario: module ${file}: ${(err as Error).message}`, { field: 'modules' })
+  }
+}
+
+function skillCounts (nodes: PlannedNode[]): Array<{ name: string, nodes: number }> {
+  const counts = new Map<string, number>()
+  for (const n of nodes) for (const s of n.skills) counts.set(s, (counts.get(s) ?? 0) + 1)
+  return [...counts].map(([name, nodes]) => ({ name, nodes }))
+}
+
+function callSummary (calls: CallRecord[], loadMs: number, afterRecovery: number): SimReport['calls'] {
+  const h = new LatencyHistogram()
+  const errors: Record<string, number> = {}
+  for (const c of calls) {
+    if (c.ok) h.add(c.ms)
+    else errors[c.code ?? 'internal'] = (errors[c.code ?? 'internal'] ?? 0) + 1
+  }
+  const timeline: SimReport['calls']['timeline'] = []
+  for (let t = 0; t < loadMs; t += 1000) {
+    const mine = calls.filter(c => c.t >= t && c.t < t + 1000)
+    const okMs = mine.filter(c => c.ok).map(c => c.ms).sort((a, b) => a - b)
+    timeline.push({ t, ok: okMs.length, failed: mine.length - okMs.length, p50Ms: okMs.length === 0 ? null : okMs[Math.floor((okMs.length - 1) / 2)] })
+  }
+  const ok = calls.filter(c => c.ok).length
+  return { ...h.summary(), total: calls.length, ok, failed: calls.length - ok, successRate: calls.length === 0 ? 1 : ok / calls.length, successRateAfterRecovery: afterRecovery, errors, timeline }
+}
+
+function perNode (last: Sample[], everStarted: number, wallMs: number): SimReport['perNode'] {
+  const gossip = last.reduce((a, x) => a + x.gossipMessages, 0)
+  const bytes = last.reduce((a, x) => a + x.bytesOut, 0)
+  const busy = last.reduce((a, x) => a + x.busyMs, 0)
+  const nodeSeconds = Math.max(1, everStarted) * wallMs / 1000
+  const liveNow = Math.max(1, last.reduce((a, x) => a + x.live, 0))
+  return {
+    gossipMessagesPerS: gossip / nodeSeconds,
+    bytesInPerS: bytes / nodeSeconds,
+    cpuMsPerS: busy / nodeSeconds,
+    rssMb: process.memoryUsage().rss / 1024 / 1024 / liveNow
+  }
+}
+
+function nodesOf (action: PlannedAction): string[] {
+  switch (action.type) {
+    case 'crash': case 'leave': return action.nodes.map(i => `n${i}`)
+    case 'join': return action.nodes.map(n => n.name)
+    case 'partition': return []
+    case 'heal': return []
+    case 'skills': return action.nodes.map(n => `n${n.index}`)
+  }
+}
+
+function describe (action: PlannedAction): string {
+  switch (action.type) {
+    case 'crash': return `${action.nodes.length} nodes crash`
+    case 'leave': return `${action.nodes.length} nodes leave`
+    case 'join': return `${action.nodes.length} nodes join`
+    case 'partition': return `the LAN splits into ${action.segments.map(s => s.length).join(' + ')} nodes`
+    case 'heal': return 'the LAN is whole again'
+    case 'skills': return `${action.nodes.length} nodes change skills`
+  }
+}
+
+async function sleep (ms: number): Promise<void> {
+  await new Promise(resolve => setTimeout(resolve, ms))
+}

@@ -1,0 +1,190 @@
+/**
+ * One simulation thread: runs its share of the mesh's nodes (the real WasmeshNode) and does
+ * what the run asks of them. Nodes of one thread reach each other over the memory transport;
+ * nodes of other threads over TCP on loopback.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { parentPort, workerData } from 'node:worker_threads'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { memory } from '@libp2p/memory'
+import { plaintext } from '@libp2p/plaintext'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { isWasmeshError } from '../src/errors.ts'
+import { WasmeshNode } from '../src/node/node.ts'
+import { memoryStores } from '../src/node/stores.ts'
+import { ByteMeter } from './byte-meter.ts'
+import { LatencyHistogram } from './report/histogram.ts'
+import { Segments } from './segments.ts'
+import { ToldDiscovery } from './told-discovery.ts'
+import type { NodeParts } from '../src/node/parts.ts'
+import type { ConfiguredSkill } from '../src/wasm/skills/skills-file.ts'
+import type { PlannedNode } from './plan.ts'
+import type { CallOrder, CallResult, DeployResult, ExpectedPeer, Reply, Sample, StartedNode, WorkerInit, WorkerNotice, WorkerRequest } from './worker-protocol.ts'
+
+if (parentPort === null) throw new Error('sim/worker.ts runs as a worker thread')
+const port = parentPort
+const init = workerData as WorkerInit
+
+interface SimNode {
+  node: WasmeshNode
+  discovery: ToldDiscovery
+  meter: ByteMeter
+  gossip: number
+}
+
+const nodes = new Map<number, SimNode>()
+const segments = new Segments()
+let expected: ExpectedPeer[] = []
+let announcements = new LatencyHistogram()
+const stepsRoot = await mkdtemp(join(tmpdir(), `wasmesh-sim-${init.worker}-`))
+/** counters of nodes already stopped, so totals do not drop when nodes leave */
+let stoppedGossip = 0
+let stoppedBytes = 0
+
+const IDLE_LOAD = { cpu: 0, freeMem: 0, instances: 0 }
+
+function configured (skills: string[]): ConfiguredSkill[] {
+  return skills.map(name => ({ name, provider: { type: 'simulated' } }))
+}
+
+async function create (p: PlannedNode): Promise<StartedNode> {
+  const meter = new ByteMeter()
+  const discovery = new ToldDiscovery({ onStarted: () => {}, onStopped: () => {} })
+  let self = ''
+  const parts: NodeParts = {
+    privateKey: await generateKeyPair('Ed25519'),
+    transports: [memory(init.latencyMs > 0 ? { latency: init.latencyMs } : {}), tcp()],
+    listen: [`/memory/wasmesh-sim-${process.pid}-${init.worker}-${p.index}`, '/ip4/127.0.0.1/tcp/0'],
+    peerDiscovery: [() => discovery],
+    skillBeacon: false,
+    // One machine: encryption would only cost CPU (half the dial time, FIELD-NOTES.md).
+    connectionEncrypters: [plaintext()],
+    load: () => IDLE_LOAD,
+    connectionMonitor: false,
+    processMetrics: false,
+    stores: { ...memoryStores(), stepsDir: join(stepsRoot, p.name) },
+    connectionGater: segments.gater(() => self),
+    metrics: meter.metrics()
+  }
+  const node = await WasmeshNode.create({ name: p.name, http: false, heartbeatMs: init.heartbeatMs, skills: configured(p.skills), parts })
+  self = node.peerId
+  const sim: SimNode = { node, discovery, meter, gossip: 0 }
+  node.libp2p.services.announce.on('announcement', (ann) => { announcements.add(Date.now() - ann.seq) })
+  node.libp2p.services.pubsub.addEventListener('message', () => { sim.gossip++ })
+  await node.start()
+  nodes.set(p.index, sim)
+  const addrs = node.addrs
+  return { index: p.index, peerId: node.peerId, local: addrs.filter(a => a.startsWith('/memory/')), remote: addrs.filter(a => a.includes('/tcp/')) }
+}
+
+/** Whether `n`'s table holds every expected peer of its segment (itself aside) with the expected skills. */
+function complete (n: SimNode): boolean {
+  const self = n.node.peerId
+  const mine = expected.find(e => e.peerId === self)?.segment ?? 0
+  for (const e of expected) {
+    if (e.peerId === self || e.segment !== mine) continue
+    const entry = n.node.peers.get(e.peerId)
+    if (entry === undefined || entry.digest !== e.digest) return false
+  }
+  return true
+}
+
+function sample (): Sample {
+  let complete_ = 0
+  let gossip = stoppedGossip
+  let bytes = stoppedBytes
+  for (const n of nodes.values()) {
+    if (complete(n)) complete_++
+    gossip += n.gossip
+    bytes += n.meter.bytesOut
+  }
+  return { live: nodes.size, complete: complete_, gossipMessages: gossip, bytesOut: bytes, busyMs: performance.eventLoopUtilization().active }
+}
+
+function simNode (index: number): SimNode {
+  const n = nodes.get(index)
+  if (n === undefined) throw new Error(`node ${index} is not running on thread ${init.worker}`)
+  return n
+}
+
+async function stop (index: number, goodbye: boolean): Promise<void> {
+  const n = simNode(index)
+  nodes.delete(index)
+  stoppedGossip += n.gossip
+  stoppedBytes += n.meter.bytesOut
+  await n.node.stop({ goodbye })
+}
+
+async function deploy (index: number, manifest: unknown): Promise<DeployResult> {
+  const started = performance.now()
+  const record = await simNode(index).node.deployments.deploy(manifest)
+  return { ms: performance.now() - started, id: record.id, peers: record.steps.map(s => s.peers) }
+}
+
+async function call (index: number, order: CallOrder): Promise<CallResult> {
+  const started = performance.now()
+  try {
+    await simNode(index).node.deployments.call({ ...order, files: [] })
+    return { ok: true, ms: performance.now() - started }
+  } catch (err) {
+    return { ok: false, ms: performance.now() - started, code: isWasmeshError(err) ? err.code : 'internal', message: (err as Error).message }
+  }
+}
+
+async function setSegments (segmentOf: Array<[string, number]> | null): Promise<void> {
+  segments.set(segmentOf === null ? null : new Map(segmentOf))
+  await Promise.all([...nodes.values()].map(async n => { await segments.cut(n.node.libp2p) }))
+}
+
+async function handle (req: WorkerRequest): Promise<unknown> {
+  switch (req.op) {
+    case 'create':
+      return await Promise.all(req.nodes.map(create))
+    case 'expect':
+      expected = req.peers
+      return null
+    case 'sample':
+      return sample()
+    case 'stop':
+      await stop(req.index, req.goodbye)
+      return null
+    case 'skills':
+      await simNode(req.index).node.setSkills(configured(req.skills))
+      return null
+    case 'segments':
+      await setSegments(req.segmentOf)
+      return null
+    case 'add-module':
+      return (await simNode(req.index).node.modules.add(req.bytes, { name: req.name })).cid
+    case 'deploy':
+      return await deploy(req.index, req.manifest)
+    case 'call':
+      return await call(req.index, req.call)
+    case 'announcements': {
+      const taken = announcements.toJSON()
+      announcements = new LatencyHistogram()
+      return taken
+    }
+    case 'shutdown':
+      await Promise.allSettled([...nodes.keys()].map(async i => { await stop(i, false) }))
+      await rm(stepsRoot, { recursive: true, force: true })
+      return null
+  }
+}
+
+port.on('message', (msg: (WorkerRequest & { id: number }) | WorkerNotice) => {
+  if (msg.op === 'tell') {
+    nodes.get(msg.to)?.discovery.tell({ id: peerIdFromString(msg.peer.id), multiaddrs: msg.peer.addrs.map(a => multiaddr(a)) })
+    return
+  }
+  const { id } = msg
+  handle(msg).then(
+    (value) => { port.postMessage({ id, ok: true, value } satisfies Reply) },
+    (err: Error) => { port.postMessage({ id, ok: false, code: isWasmeshError(err) ? err.code : 'internal', message: err.message } satisfies Reply) }
+  )
+})
