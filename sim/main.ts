@@ -15,7 +15,7 @@ export async function simMain (file: string | undefined, flags: SimFlags): Promi
   const load = { ...scenario.load }
   if (flags.duration !== undefined) load.durationS = number(flags.duration, 'duration')
   if (flags.rate !== undefined) load.rate = number(flags.rate, 'rate')
-  const report = await runScenario({ ...scenario, load }, new Progress(process.stderr, { phases: 4 }))
+  const { report } = await runScenario({ ...scenario, load }, new Progress(process.stderr, { phases: 4 }))
   const dir = flags.out ?? join('sim-reports', `${scenario.name}-${report.startedAt.replace(/[:.]/g, '-')}`)
   const paths = await writeReport(report, dir)
   process.stdout.write(flags.json === true ? JSON.stringify(report, null, 2) + '\n' : summaryTable(report) + '\n')

@@ -5,6 +5,9 @@ export interface CallRecord {
   ok: boolean
   deployment: string
   code?: string
+  /** the node the call entered through, and its LAN segment then */
+  entry: string
+  segment: number
 }
 
 export interface Recovery {

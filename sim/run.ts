@@ -35,7 +35,7 @@ interface LiveNode extends PlannedNode {
  * modules and deploys, then runs the call load while the timed events happen. Returns what was
  * measured; the caller writes the reports.
  */
-export async function runScenario (s: Scenario, progress?: Progress): Promise<SimReport> {
+export async function runScenario (s: Scenario, progress?: Progress): Promise<{ report: SimReport, calls: CallRecord[] }> {
   const started = performance.now()
   const startedAt = new Date().toISOString()
   const plan = planScenario(s)
@@ -124,9 +124,11 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<Si
       if (candidates.length === 0) continue
       const index = rng.pick(candidates)
       const t = performance.now() - tLoad
+      const entry = live.get(index)!
+      const segment = entry.segment
       const p = threads.request<CallResult>(live.get(index)!.worker, { op: 'call', index, call: order.call })
         .catch((err: Error): CallResult => ({ ok: false, ms: performance.now() - tLoad - t, code: isWasmeshError(err) ? err.code : 'internal', message: err.message }))
-        .then((r) => { if (process.env.SIM_DEBUG !== undefined && !r.ok) console.error('call failed', index, r.code, r.message); calls.push({ t, ms: r.ms, ok: r.ok, deployment: order.deployment, code: r.code }) })
+        .then((r) => { if (process.env.SIM_DEBUG !== undefined && !r.ok) console.error('call failed', index, r.code, r.message); calls.push({ t, ms: r.ms, ok: r.ok, deployment: order.deployment, code: r.code, entry: entry.name, segment }) })
       inFlight.add(p)
       void p.finally(() => inFlight.delete(p))
       progress?.phase('calls', Math.min(1, (performance.now() - tLoad) / loadMs))
@@ -139,13 +141,14 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<Si
     sampling = false
     await sampler
     const lastSample = await threads.all<Sample>({ op: 'sample' })
+    if (process.env.SIM_DEBUG !== undefined) console.error(JSON.stringify(await threads.all({ op: 'records' }), (_k, v) => typeof v === 'string' && v.startsWith('12D3') ? names.get(v) ?? v : v))
 
     // --- what it all came to
     const limitMs = s.recoveryLimitS * 1000
     const found = recoveries(events, calls, limitMs)
     const wallMs = performance.now() - started
     progress?.done()
-    return {
+    const report: SimReport = {
       scenario: {
         name: s.name,
         seed: s.seed,
@@ -166,6 +169,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<Si
       recovery: found,
       perNode: perNode(lastSample, plan.nodes.length + plan.actions.reduce((a, x) => a + (x.type === 'join' ? x.nodes.length : 0), 0), wallMs)
     }
+    return { report, calls }
   } finally {
     await threads.close()
   }

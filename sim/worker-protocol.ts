@@ -41,6 +41,7 @@ export type WorkerRequest =
   | { op: 'deploy', index: number, manifest: unknown }
   | { op: 'call', index: number, call: CallOrder }
   | { op: 'announcements' }
+  | { op: 'records' }
   | { op: 'shutdown' }
 
 /** Fire-and-forget messages from the run to a thread. */

@@ -170,6 +170,11 @@ async function handle (req: WorkerRequest): Promise<unknown> {
       announcements = new LatencyHistogram()
       return taken
     }
+    case 'records':
+      return [...nodes.values()].map(n => ({
+        node: n.node.name,
+        records: n.node.deployments.list().map(r => ({ name: r.name, version: r.version, status: r.status, coordinator: r.coordinator, steps: r.steps.map((s, i) => ({ peers: s.peers, hosted: n.node.deployments.steps.hosts(r.id, i) })) }))
+      }))
     case 'shutdown':
       await Promise.allSettled([...nodes.keys()].map(async i => { await stop(i, false) }))
       await rm(stepsRoot, { recursive: true, force: true })

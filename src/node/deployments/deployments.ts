@@ -52,8 +52,12 @@ export class Deployments {
   readonly #init: DeploymentsInit
   readonly #self: string
   readonly #coordinator: Coordinator
-  /** peers whose connection dropped and which did not answer a dial since */
-  readonly #gone = new Set<string>()
+  /**
+   * Peers whose connection dropped and which did not answer a dial, with when: gone until heard
+   * from again (an announcement after that time), which after a partition heals may come
+   * through gossip only, with no direct connection to clear it.
+   */
+  readonly #gone = new Map<string, number>()
   /** when each deployment's coordinator was last heard from */
   readonly #heardAt = new Map<string, number>()
   /** when a newer record was last re-published in answer to an older one, per deployment */
@@ -268,7 +272,10 @@ export class Deployments {
   }
 
   /** Heals at once what a departed peer hosted, rather than at the next tick. */
-  readonly #onLeave = (): void => { void this.#tick() }
+  readonly #onLeave = (entry: { peerId: string }): void => {
+    this.#gone.delete(entry.peerId) // out of the table: not alive either way, and the map stays bounded
+    void this.#tick()
+  }
 
   readonly #onConnect = (evt: CustomEvent<{ toString: () => string }>): void => {
     this.#gone.delete(evt.detail.toString())
@@ -286,19 +293,30 @@ export class Deployments {
       () => { this.#gone.delete(peerId) },
       () => {
         if (libp2p.getConnections(peerIdFromString(peerId)).length > 0) return
-        this.#gone.add(peerId)
+        this.#gone.set(peerId, Date.now())
         void this.#tick()
       })
   }
 
   #alive (peerId: string): boolean {
-    return peerId === this.#self || (this.#init.peers.get(peerId) !== undefined && !this.#gone.has(peerId))
+    if (peerId === this.#self) return true
+    const entry = this.#init.peers.get(peerId)
+    return entry !== undefined && !this.#goneSince(peerId, entry.lastSeenMs)
+  }
+
+  /** Whether the peer was found gone and not heard from since; forgets it once heard from. */
+  #goneSince (peerId: string, lastSeenMs: number): boolean {
+    const goneAt = this.#gone.get(peerId)
+    if (goneAt === undefined) return false
+    if (lastSeenMs <= goneAt) return true
+    this.#gone.delete(peerId)
+    return false
   }
 
   #placementPeers (): PlacementPeer[] {
     const self: PlacementPeer = { peerId: this.#self, name: this.#init.name, skills: this.#init.skills(), load: this.#init.load() }
     const others = this.#init.peers.list()
-      .filter(p => !this.#gone.has(p.peerId))
+      .filter(p => !this.#goneSince(p.peerId, p.lastSeenMs))
       .map(p => ({ peerId: p.peerId, name: p.name, skills: p.skills, load: p.load }))
     return [self, ...others]
   }

@@ -1,0 +1,99 @@
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { expect } from 'chai'
+import { planScenario } from '../../sim/plan.ts'
+import { runScenario } from '../../sim/run.ts'
+import { parseScenario } from '../../sim/scenario.ts'
+import type { CallRecord } from '../../sim/recovery.ts'
+import type { SimReport } from '../../sim/report/types.ts'
+
+const SIM_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sim')
+
+const CRASH_AT = 3
+const SPLIT_AT = 14
+const HEAL_AT = 28
+const LOAD_S = 42
+
+/** 20 nodes over two threads; 5 crash, then the LAN splits in two and heals. */
+const scenario = parseScenario({
+  seed: 7,
+  nodes: 20,
+  workers: 2,
+  skills: [{ name: 'camera', nodes: 6 }, { name: 'dht', nodes: 6 }],
+  modules: [
+    { name: 'sensor', file: 'modules/sensor.wat' },
+    { name: 'camera', file: 'modules/camera.wat' },
+    { name: 'double', file: 'modules/double.wat' }
+  ],
+  deployments: [
+    { name: 'thermo', steps: [{ module: 'sensor', function: 'temp' }, { module: 'camera', function: 'fahrenheit' }, { module: 'double', function: 'double' }] },
+    { name: 'doubler', steps: [{ module: 'double', function: 'double', replicas: 2 }] }
+  ],
+  load: { rate: 20, durationS: LOAD_S, calls: [{ deployment: 'thermo' }, { deployment: 'doubler', args: [21] }] },
+  events: [
+    { at: CRASH_AT, type: 'crash', count: 5 },
+    { at: SPLIT_AT, type: 'partition', segments: [1, 1] },
+    { at: HEAL_AT, type: 'heal' }
+  ]
+}, { baseDir: SIM_DIR, name: 'ci-20' })
+
+function rate (calls: CallRecord[]): number {
+  return calls.length === 0 ? NaN : calls.filter(c => c.ok).length / calls.length
+}
+
+describe('simulator: 20 nodes of the real node code', function () {
+  this.timeout(240_000)
+  let report: SimReport
+  let calls: CallRecord[]
+  const plan = planScenario(scenario)
+  const skillsOf = new Map(plan.nodes.map(n => [n.name, n.skills]))
+
+  before(async () => {
+    ({ report, calls } = await runScenario(scenario))
+  })
+
+  it('converges: every node learns every peer\'s skills', () => {
+    expect(report.discovery.convergedMs).to.be.a('number')
+    expect(report.announcements.count).to.be.greaterThan(0)
+  })
+
+  it('places the pipeline by skills', () => {
+    const thermo = report.deploys.find(d => d.name === 'thermo')
+    expect(thermo?.ok, thermo?.error).to.equal(true)
+    const [sensor, camera] = thermo!.placement
+    for (const name of sensor) expect(skillsOf.get(name)).to.include('dht')
+    for (const name of camera) expect(skillsOf.get(name)).to.include('camera')
+    expect(report.deploys.find(d => d.name === 'doubler')?.placement[0]).to.have.length(2)
+  })
+
+  it('answers calls entering through random nodes', () => {
+    const before = calls.filter(c => c.t < CRASH_AT * 1000)
+    expect(before.length).to.be.greaterThan(20)
+    expect(new Set(before.map(c => c.entry)).size).to.be.greaterThan(5)
+    expect(rate(before)).to.equal(1)
+  })
+
+  it('recovers from 5 crashes: calls succeed again within seconds', () => {
+    const crash = report.recovery.filter(r => r.event === 0)
+    for (const r of crash) expect(r.ms, `${r.deployment} after the crash`).to.be.a('number').and.below(10_000)
+    const settled = calls.filter(c => c.t >= (CRASH_AT + 6) * 1000 && c.t < SPLIT_AT * 1000)
+    expect(rate(settled)).to.be.at.least(0.97)
+  })
+
+  it('keeps serving in each half of a partition what that half can, and everywhere once healed', () => {
+    // Late in the split (leases lapsed, steps re-placed): the doubler needs no skill, and with
+    // seed 7 each half holds a copy of its module, so both halves serve it.
+    const late = calls.filter(c => c.t >= (SPLIT_AT + 8) * 1000 && c.t < HEAL_AT * 1000 && c.deployment === 'doubler')
+    for (const segment of [0, 1]) {
+      const mine = late.filter(c => c.segment === segment)
+      expect(mine.length, `doubler calls in segment ${segment}`).to.be.greaterThan(5)
+      expect(rate(mine), `doubler in segment ${segment}`).to.be.at.least(0.9)
+    }
+    const thermoLate = calls.filter(c => c.t >= (SPLIT_AT + 8) * 1000 && c.t < HEAL_AT * 1000 && c.deployment === 'thermo')
+    expect([0, 1].some(segment => rate(thermoLate.filter(c => c.segment === segment)) >= 0.9), 'thermo in at least one half').to.equal(true)
+    const healed = calls.filter(c => c.t >= (HEAL_AT + 8) * 1000)
+    expect(healed.length).to.be.greaterThan(20)
+    expect(rate(healed)).to.be.at.least(0.97)
+    expect(report.discovery.timeline.at(-1)?.converged).to.equal(1)
+  })
+})
