@@ -1,6 +1,7 @@
 import { mdns } from '@libp2p/mdns'
 import { noise } from '@libp2p/noise'
 import { tcp } from '@libp2p/tcp'
+import { coalescedWrites } from './coalesced-writes.ts'
 import { loadOrCreatePeerKey } from './peer-key.ts'
 import { diskStores } from './stores.ts'
 import type { NodeStores } from './stores.ts'
@@ -59,7 +60,7 @@ export async function lanParts (opts: LanPartsOptions): Promise<NodeParts> {
     peerDiscovery: [mdns({ interval: opts.mdnsIntervalMs ?? 10_000 })],
     // The beacon is unauthenticated and in clear: a private mesh does not tell the LAN about itself.
     skillBeacon: opts.connectionProtector === undefined ? {} : false,
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [coalescedWrites(noise())],
     connectionProtector: opts.connectionProtector,
     load: opts.load,
     connectionMonitor: true,

@@ -53,13 +53,18 @@ export class CallRouter {
       throw new WasmeshError('not-found', `deployment ${record.id} has no step ${entry.module}/${entry.function} (steps: ${record.steps.map(s => `${s.module}/${s.function}`).join(', ')})`)
     }
     const deadline = Date.now() + entry.timeoutMs
-    const expiry = new AbortController()
-    const timer = setTimeout(() => { expiry.abort(new WasmeshError('timeout', `the call ran past its deadline of ${entry.timeoutMs} ms`)) }, entry.timeoutMs)
-    const signal = entry.signal === undefined ? expiry.signal : AbortSignal.any([entry.signal, expiry.signal])
+    // One signal for the call, which the caller's abort is forwarded to: AbortSignal.any() and
+    // the listeners on a composite signal cost more per call (profiled on a bridging node).
+    const abort = new AbortController()
+    const timer = setTimeout(() => { abort.abort(new WasmeshError('timeout', `the call ran past its deadline of ${entry.timeoutMs} ms`)) }, entry.timeoutMs)
+    const callerLeft = (): void => { abort.abort(entry.signal?.reason) }
+    if (entry.signal?.aborted === true) callerLeft()
+    else entry.signal?.addEventListener('abort', callerLeft, { once: true })
     try {
-      return await this.#route(record, index, entry.args, entry.files, deadline, signal)
+      return await this.#route(record, index, entry.args, entry.files, deadline, abort.signal)
     } finally {
       clearTimeout(timer)
+      entry.signal?.removeEventListener('abort', callerLeft)
     }
   }
 

@@ -5,6 +5,7 @@ import { CallerChannel } from './caller-channel.ts'
 import { CALL_PROTOCOL, CLOSE_TIMEOUT_MS, MAX_BUDGET_MS } from './constants.ts'
 import { CallNotStarted } from './errors.ts'
 import { HostChannel } from './host-channel.ts'
+import { lazyWindowUpdates } from './lazy-window.ts'
 import { callLimits } from './limits.ts'
 import { OutgoingCall } from './outgoing-call.ts'
 import type { CallComponents, CallHandler, CallService, CallServiceInit } from './index.ts'
@@ -116,6 +117,7 @@ export class CallTransport implements CallService {
       stream.abort(new Error('the call service stopped'))
       throw new CallNotStarted('the call service stopped')
     }
+    lazyWindowUpdates(stream)
     const channel = new CallerChannel(peerId, stream, this.#limits, this.#log, ended => {
       if (this.#channels.get(peerId) === ended) this.#channels.delete(peerId)
     })
@@ -128,6 +130,7 @@ export class CallTransport implements CallService {
       stream.abort(new Error('the call service is not running'))
       return
     }
+    lazyWindowUpdates(stream)
     const channel = new HostChannel(connection.remotePeer.toString(), stream, this.#limits, this.#log, () => this.#handler, ended => {
       this.#hosted.delete(ended)
     })
