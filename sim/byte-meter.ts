@@ -28,10 +28,15 @@ function meterMetrics (meter: ByteMeter): Metrics {
   const register = (): any => NO_METRIC
   return {
     trackMultiaddrConnection (maConn: MultiaddrConnection): void {
-      const send = maConn.send.bind(maConn)
-      maConn.send = (data) => {
-        meter.bytesOut += data.byteLength
-        return send(data)
+      // The transport's last step, where bytes go to the wire (libp2p 3's AbstractMultiaddrConnection).
+      // Wrapping `send` instead broke TCP connections under load.
+      const conn = maConn as unknown as { sendData?: (data: unknown) => { sentBytes: number } }
+      const sendData = conn.sendData?.bind(maConn)
+      if (sendData === undefined) return
+      conn.sendData = (data) => {
+        const result = sendData(data)
+        meter.bytesOut += result.sentBytes
+        return result
       }
     },
     trackProtocolStream (): void {},

@@ -18,12 +18,15 @@ export type PlannedAction =
 
 export interface Plan {
   nodes: PlannedNode[]
+  /** module name -> the nodes it is added on */
+  holders: Map<string, number[]>
   actions: PlannedAction[]
 }
 
 /**
  * Everything the seed decides, before anything runs: which node offers which skill, which
- * thread runs it, and which nodes each event touches (chosen among those alive then). Pure.
+ * thread runs it, which nodes modules are added on, and which nodes each event touches (chosen
+ * among those alive then). Pure.
  */
 export function planScenario (s: Scenario): Plan {
   const rng = new Rng(s.seed)
@@ -33,6 +36,7 @@ export function planScenario (s: Scenario): Plan {
     const k = 'share' in skill ? Math.round(skill.share * s.nodes) : Math.min(skill.nodes, s.nodes)
     for (const i of rng.sample(indices, k)) nodes[i].skills.push(skill.name)
   }
+  const holders = new Map(s.modules.map(m => [m.name, rng.sample(indices, m.nodes).sort((a, b) => a - b)]))
   const alive = new Set(indices)
   const skillsOf = new Map(nodes.map(n => [n.index, n.skills]))
   let next = s.nodes
@@ -40,7 +44,7 @@ export function planScenario (s: Scenario): Plan {
   for (const event of [...s.events].sort((a, b) => a.at - b.at)) {
     actions.push(resolve(event, rng, alive, skillsOf, () => next++, s.workers))
   }
-  return { nodes, actions }
+  return { nodes, holders, actions }
 }
 
 function resolve (event: SimEvent, rng: Rng, alive: Set<number>, skillsOf: Map<number, string[]>, nextIndex: () => number, workers: number): PlannedAction {

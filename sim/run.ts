@@ -81,8 +81,10 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
     progress?.phase('deploying', 0)
     const liveIndices = (): number[] => [...live.keys()]
     for (const m of s.modules) {
-      const index = rng.pick(liveIndices())
-      await threads.request(live.get(index)!.worker, { op: 'add-module', index, name: m.name, bytes: await moduleBytes(m.file) })
+      const bytes = await moduleBytes(m.file)
+      await Promise.all((plan.holders.get(m.name) ?? []).map(async index => {
+        await threads.request(live.get(index)!.worker, { op: 'add-module', index, name: m.name, bytes })
+      }))
     }
     const deploys: SimReport['deploys'] = []
     const deployed = new Map<string, { id: string, firstStep: { module: string, function: string } }>()
@@ -179,19 +181,23 @@ async function startNodes (planned: PlannedNode[], threads: SimThreads, lan: Sim
   const byWorker = new Map<number, PlannedNode[]>()
   for (const p of planned) byWorker.set(p.worker, [...(byWorker.get(p.worker) ?? []), p])
   let done = 0
-  await Promise.all([...byWorker].map(async ([worker, mine]) => {
-    for (let i = 0; i < mine.length; i += START_BATCH) {
-      const batch = mine.slice(i, i + START_BATCH)
-      const started = await threads.request<StartedNode[]>(worker, { op: 'create', nodes: batch })
-      for (const [j, node] of started.entries()) {
-        live.set(node.index, { ...batch[j], peerId: node.peerId, segment: 0 })
-        names.set(node.peerId, batch[j].name)
-        lan.join(node, worker)
-      }
-      done += batch.length
-      onProgress?.(done)
+  // Batch by batch on every thread at once, and onto the LAN in index order (threads taking
+  // turns): joining one thread's nodes first would link them mostly among themselves.
+  for (let i = 0; ; i += START_BATCH) {
+    const batches = [...byWorker].map(([worker, mine]) => ({ worker, batch: mine.slice(i, i + START_BATCH) })).filter(b => b.batch.length > 0)
+    if (batches.length === 0) break
+    const started = (await Promise.all(batches.map(async ({ worker, batch }) => {
+      const nodes = await threads.request<StartedNode[]>(worker, { op: 'create', nodes: batch })
+      return nodes.map((node, j) => ({ node, worker, plan: batch[j] }))
+    }))).flat().sort((a, b) => a.plan.index - b.plan.index)
+    for (const { node, worker, plan } of started) {
+      live.set(node.index, { ...plan, peerId: node.peerId, segment: 0 })
+      names.set(node.peerId, plan.name)
+      lan.join(node, worker)
     }
-  }))
+    done += started.length
+    onProgress?.(done)
+  }
 }
 
 /** Every live node, with its skills digest and segment: what every node of its segment should know. */

@@ -48,8 +48,8 @@ export const scenarioSchema = z.object({
   convergeTimeoutS: z.number().min(1).max(3600).default(150),
   /** which share (or how many) of the nodes offer each skill, chosen by the seed */
   skills: z.array(z.union([share, count])).max(32).default([{ name: 'camera', share: 0.1 }, { name: 'dht', share: 0.3 }]),
-  /** modules added (on one node each) before deploying: WAT or wasm files, relative to the scenario file */
-  modules: z.array(z.object({ name, file: z.string().min(1).max(1024) }).strict()).max(64).default([]),
+  /** modules added before deploying, each on `nodes` nodes chosen by the seed: WAT or wasm files, relative to the scenario file */
+  modules: z.array(z.object({ name, file: z.string().min(1).max(1024), nodes: z.number().int().min(1).max(2000).default(1) }).strict()).max(64).default([]),
   /** manifests (../shared/SPEC.md), each deployed through a random node */
   deployments: z.array(z.unknown()).max(64).default([]),
   load: z.object({
@@ -65,7 +65,7 @@ export const scenarioSchema = z.object({
   recoveryLimitS: z.number().min(1).max(600).default(15)
 }).strict()
 
-export type Scenario = z.infer<typeof scenarioSchema> & { name: string, workers: number, heartbeatMs: number, modules: Array<{ name: string, file: string }> }
+export type Scenario = z.infer<typeof scenarioSchema> & { name: string, workers: number, heartbeatMs: number, modules: Array<{ name: string, file: string, nodes: number }> }
 export type SimEvent = z.infer<typeof eventSchema>
 export type ScenarioCall = z.infer<typeof callSchema>
 
@@ -86,7 +86,7 @@ export function parseScenario (input: unknown, opts: { baseDir: string, name: st
     name: s.name ?? opts.name,
     workers: s.workers ?? Math.max(1, Math.min(8, opts.cores ?? availableParallelism(), s.nodes)),
     heartbeatMs: s.heartbeatMs ?? defaultHeartbeatMs(s.nodes),
-    modules: s.modules.map(m => ({ name: m.name, file: resolve(opts.baseDir, m.file) }))
+    modules: s.modules.map(m => ({ ...m, file: resolve(opts.baseDir, m.file) }))
   }
 }
 

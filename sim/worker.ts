@@ -46,6 +46,7 @@ const stepsRoot = await mkdtemp(join(tmpdir(), `wasmesh-sim-${init.worker}-`))
 let stoppedGossip = 0
 let stoppedBytes = 0
 
+const DIAL_FALLBACK_MS = 300
 const IDLE_LOAD = { cpu: 0, freeMem: 0, instances: 0 }
 
 function configured (skills: string[]): ConfiguredSkill[] {
@@ -71,7 +72,9 @@ async function create (p: PlannedNode): Promise<StartedNode> {
     connectionGater: segments.gater(() => self),
     metrics: meter.metrics()
   }
-  const node = await WasmeshNode.create({ name: p.name, http: false, heartbeatMs: init.heartbeatMs, skills: configured(p.skills), parts })
+  // Both ends of a link hear of each other at once; on a loaded thread a dial can take longer than
+  // the default fallback, and then each end dials and the pair gets two connections.
+  const node = await WasmeshNode.create({ name: p.name, http: false, heartbeatMs: init.heartbeatMs, dialFallbackMs: DIAL_FALLBACK_MS, skills: configured(p.skills), parts })
   self = node.peerId
   const sim: SimNode = { node, discovery, meter, gossip: 0 }
   node.libp2p.services.announce.on('announcement', (ann) => { announcements.add(Date.now() - ann.seq) })

@@ -183,6 +183,8 @@ export class WasmeshNode {
       call: callService({ maxFileBytes: opts.deploy?.maxCallFileBytes ?? DEFAULT_DEPLOY_OPTIONS.maxCallFileBytes }),
       announce: announce({
         heartbeatMs: opts.heartbeatMs ?? NODE_DEFAULTS.heartbeatMs,
+        // Passed on to new neighbours: peers heard of through signed announcements and not gone since.
+        current: (peerId) => node?.peers.get(peerId)?.source === 'gossip',
         describe: () => {
           if (node === undefined) throw new Error('node not built yet')
           return node.#describe()

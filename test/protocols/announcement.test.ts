@@ -35,6 +35,20 @@ describe('announcement encoding', () => {
   let key: PrivateKey
   before(async () => { key = await generateKeyPair('Ed25519') })
 
+  it('opens the same bytes twice to equal announcements that share nothing, and still refuses altered bytes', async () => {
+    const bytes = await sealAnnouncement(announcementOf(key), key)
+    const first = await openAnnouncement(bytes)
+    if (!first.ok) throw new Error(first.detail)
+    first.announcement.skills.pop()
+    first.announcement.name = 'changed'
+    const second = await openAnnouncement(bytes)
+    if (!second.ok) throw new Error(second.detail)
+    expect(second.announcement).to.deep.equal(announcementOf(key))
+    const altered = Uint8Array.from(bytes)
+    altered[altered.length - 1] ^= 1
+    expect((await openAnnouncement(altered)).ok).to.equal(false)
+  })
+
   it('round-trips a signed announcement', async () => {
     const ann = announcementOf(key)
     const opened = await openAnnouncement(await sealAnnouncement(ann, key))

@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
-import { announcementSchema, nextSeq, openAnnouncement, sealAnnouncement } from './announcement.ts'
+import { announcementSchema, nextSeq, openAnnouncement, peekAnnouncement, sealAnnouncement } from './announcement.ts'
 import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, JOIN_ANSWER_DELAY_MS } from './constants.ts'
+import { MAX_SYNC_ENTRIES, SYNC_TIMEOUT_MS, TABLE_SYNC_PROTOCOL, readTable, sendTable } from './table-sync.ts'
 import type { Announcement, RejectReason } from './announcement.ts'
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
-import type { ComponentLogger, Logger, PeerId, PrivateKey, Startable } from '@libp2p/interface'
+import type { ComponentLogger, Connection, Logger, PeerId, PrivateKey, Startable, Stream } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 
 /** What the node says of itself; the service adds identity, sequence and state. */
 export type AnnouncementContent = Pick<Announcement, 'name' | 'http' | 'addrs' | 'skills' | 'load' | 'modules'>
@@ -17,13 +19,20 @@ export interface AnnounceInit {
   /** How long a goodbye may take before stop goes on without it (default 500 ms). */
   goodbyeTimeoutMs?: number
   topic?: string
+  /** Whether a peer is current enough to be passed on to a new neighbour (default: all heard of). */
+  current?: (peerId: string) => boolean
 }
+
+/** Gossipsub forms its mesh on its heartbeat (1 s): how often a first announcement is retried until it went out through the mesh. */
+const REACH_RETRY_MS = 1_000
 
 export interface AnnounceComponents {
   peerId: PeerId
   privateKey: PrivateKey
   pubsub: GossipSub
   logger: ComponentLogger
+  registrar: Registrar
+  connectionManager: ConnectionManager
 }
 
 export interface AnnounceEvents {
@@ -35,8 +44,9 @@ export interface AnnounceEvents {
 
 /**
  * Publishes this node's signed announcement over gossipsub (at start, on change, on every
- * heartbeat and when a peer joins the topic) and verifies those of others before gossipsub
- * forwards them: a message that fails is rejected, so it is neither delivered nor spread.
+ * heartbeat, and once it first has a neighbour to hear it) and verifies those of others before
+ * gossipsub forwards them: a message that fails is rejected, so it is neither delivered nor
+ * spread. A new neighbour is handed the announcements this node knows directly (table-sync.ts).
  */
 export class AnnounceService extends EventEmitter<AnnounceEvents> implements Startable {
   readonly heartbeatMs: number
@@ -46,6 +56,15 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   readonly #goodbyeTimeoutMs: number
   readonly #log: Logger
   readonly #verified = new WeakMap<Message, Announcement>()
+  /** the newest envelope of each peer heard of, to hand new neighbours; oldest first */
+  readonly #envelopes = new Map<string, { seq: number, bytes: Uint8Array }>()
+  readonly #current: (peerId: string) => boolean
+  #own?: Uint8Array
+  /**
+   * Whether an announcement of ours went out while this node was in the topic's gossip mesh,
+   * so that it spread to every node; until then it is sent again every REACH_RETRY_MS.
+   */
+  #reached = false
   #seq = 0
   #timer?: NodeJS.Timeout
   #soon?: NodeJS.Timeout
@@ -61,12 +80,15 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     this.#topic = init.topic ?? ANNOUNCE_TOPIC
     this.heartbeatMs = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
     this.#goodbyeTimeoutMs = init.goodbyeTimeoutMs ?? 500
+    this.#current = init.current ?? (() => true)
     this.#log = components.logger.forComponent('wasmesh:announce')
   }
 
   readonly [Symbol.toStringTag] = 'wasmesh:announce'
 
-  async start (): Promise<void> {}
+  async start (): Promise<void> {
+    await this.#components.registrar.handle(TABLE_SYNC_PROTOCOL, this.#onSync, { maxInboundStreams: 8, maxOutboundStreams: 8 })
+  }
 
   /** Called by libp2p once every service has started: gossipsub is running now. */
   afterStart (): void {
@@ -87,6 +109,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     pubsub.removeEventListener('message', this.#onMessage)
     pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
     pubsub.topicValidators.delete(this.#topic)
+    await this.#components.registrar.unhandle(TABLE_SYNC_PROTOCOL)
     await this.#inFlight?.catch(() => {})
   }
 
@@ -148,10 +171,15 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
       return
     }
     try {
-      await pubsub.publish(this.#topic, await sealAnnouncement(announcement, privateKey))
+      const bytes = await sealAnnouncement(announcement, privateKey)
+      if (state === 'up') this.#own = bytes
+      const meshed = meshPeers(pubsub, this.#topic) > 0
+      const { recipients } = await pubsub.publish(this.#topic, bytes)
+      if (meshed && recipients.length > 0) this.#reached = true
     } catch (err) {
       this.#log.error('could not publish announcement - %e', err)
     }
+    if (state === 'up' && this.#started && !this.#reached && this.#soon === undefined) this.#soonAnnounce(REACH_RETRY_MS)
   }
 
   readonly #validate = async (_propagatedBy: PeerId, msg: Message): Promise<TopicValidatorResult> => {
@@ -162,6 +190,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
       return TopicValidatorResult.Reject
     }
     this.#verified.set(msg, opened.announcement)
+    this.#remember(opened.announcement, msg.data)
     return TopicValidatorResult.Accept
   }
 
@@ -171,18 +200,82 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     if (announcement !== undefined) this.emit('announcement', announcement)
   }
 
+  #remember (ann: Announcement, bytes: Uint8Array): void {
+    if (ann.state === 'leaving') {
+      this.#envelopes.delete(ann.peerId)
+      return
+    }
+    if ((this.#envelopes.get(ann.peerId)?.seq ?? -1) >= ann.seq) return
+    this.#envelopes.delete(ann.peerId) // re-inserted last: the map's order is age
+    this.#envelopes.set(ann.peerId, { seq: ann.seq, bytes })
+    if (this.#envelopes.size > MAX_SYNC_ENTRIES) this.#envelopes.delete(this.#envelopes.keys().next().value as string)
+  }
+
   /**
-   * A peer that just joined the topic learns of us soon rather than at the next heartbeat. The
-   * announcement goes to the whole mesh, so joins are answered together, at most once per
-   * quarter heartbeat: a node meeting its neighbours one by one does not flood everyone.
+   * A neighbour joined the topic: it gets the announcements this node knows, straight away and
+   * to it alone. Until an announcement of ours has reached someone (the first one, at start,
+   * usually reaches nobody), ours goes out to the mesh too, once.
    */
   readonly #onSubscriptionChange = (evt: CustomEvent<SubscriptionChangeData>): void => {
     if (!evt.detail.subscriptions.some(s => s.subscribe && s.topic === this.#topic)) return
-    if (this.#soon !== undefined || !this.#started) return
-    const wait = Math.max(JOIN_ANSWER_DELAY_MS, this.#lastPublishedAt + this.heartbeatMs / 4 - Date.now())
+    if (!this.#started) return
+    void this.#sendTable(evt.detail.peerId)
+    if (this.#reached) return
+    clearTimeout(this.#soon)
+    this.#soonAnnounce(JOIN_ANSWER_DELAY_MS)
+  }
+
+  #soonAnnounce (delayMs: number): void {
     this.#soon = setTimeout(() => {
       this.#soon = undefined
       void this.announce()
-    }, wait)
+    }, delayMs)
+    this.#soon.unref()
   }
+
+  async #sendTable (peer: PeerId): Promise<void> {
+    const to = peer.toString()
+    const envelopes: Uint8Array[] = this.#own === undefined ? [] : [this.#own]
+    for (const [peerId, { bytes }] of this.#envelopes) {
+      if (peerId !== to && this.#current(peerId)) envelopes.push(bytes)
+    }
+    const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
+    let stream: Stream | undefined
+    try {
+      stream = await this.#components.connectionManager.openStream(peer, TABLE_SYNC_PROTOCOL, { signal })
+      await sendTable(stream, envelopes, signal)
+    } catch (err) {
+      stream?.abort(err as Error)
+      this.#log('could not hand %p the table: %s', peer, (err as Error).message)
+    }
+  }
+
+  /** Announcements handed over by a neighbour: those newer than what this node knows are checked and taken. */
+  readonly #onSync = async (stream: Stream, connection: Connection): Promise<void> => {
+    const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
+    const self = this.#components.peerId.toString()
+    try {
+      for await (const bytes of readTable(stream, signal)) {
+        const peek = peekAnnouncement(bytes)
+        if (peek === undefined || peek.peerId === self || (this.#envelopes.get(peek.peerId)?.seq ?? -1) >= peek.seq) continue
+        const opened = await openAnnouncement(bytes)
+        if (!opened.ok) {
+          this.emit('rejected', opened.reason, opened.detail)
+          continue
+        }
+        if (opened.announcement.state !== 'up') continue
+        this.#remember(opened.announcement, bytes)
+        this.emit('announcement', opened.announcement)
+      }
+      await stream.close({ signal }).catch(() => {})
+    } catch (err) {
+      this.#log('table from %p failed: %s', connection.remotePeer, (err as Error).message)
+      stream.abort(err as Error)
+    }
+  }
+}
+
+/** Peers in this node's gossip mesh for `topic` (the implementation has it; the exported interface does not say so). */
+function meshPeers (pubsub: GossipSub, topic: string): number {
+  return (pubsub as unknown as { getMeshPeers?: (topic: string) => string[] }).getMeshPeers?.(topic).length ?? 0
 }
