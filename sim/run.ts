@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parse as parseWat } from '@bytecodealliance/jco'
 import { WasmeshError, isWasmeshError } from '../src/errors.ts'
@@ -24,6 +26,8 @@ const SAMPLE_MS = 500
 const DEPLOY_RETRY_MS = 15_000
 /** the record reaches every node by gossip: time for that before the load begins */
 const SETTLE_MS = 2_000
+/** how often the simulated LAN repeats itself, as mDNS does (its default query period) */
+const LAN_REFRESH_MS = 10_000
 
 interface LiveNode extends PlannedNode {
   peerId: string
@@ -40,7 +44,8 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
   const startedAt = new Date().toISOString()
   const plan = planScenario(s)
   const rng = new Rng(s.seed ^ 0xca11)
-  const threads = new SimThreads(s.workers, worker => ({ worker, heartbeatMs: s.heartbeatMs, latencyMs: s.latencyMs }))
+  const dir = await mkdtemp(join(tmpdir(), 'wasmesh-sim-'))
+  const threads = new SimThreads(s.workers, worker => ({ worker, dir: join(dir, `t${worker}`), heartbeatMs: s.heartbeatMs, latencyMs: s.latencyMs }))
   const lan = new SimLan({ fanout: s.fanout, seed: s.seed, send: (w, n) => { threads.notify(w, n) } })
   const live = new Map<number, LiveNode>()
   const names = new Map<string, string>()
@@ -51,6 +56,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
     const timeline: SimReport['discovery']['timeline'] = []
     let sampling = true
     let expectedReady = false
+    const lanRefresh = setInterval(() => { lan.refresh() }, LAN_REFRESH_MS)
     const sampler = (async () => {
       while (sampling) {
         await sleep(SAMPLE_MS)
@@ -58,7 +64,9 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
         const all = await threads.all<Sample>({ op: 'sample' })
         const liveCount = all.reduce((a, x) => a + x.live, 0)
         const complete = all.reduce((a, x) => a + x.complete, 0)
-        timeline.push({ t: Math.round(performance.now() - t0), converged: expectedReady ? (liveCount === 0 ? 0 : complete / liveCount) : 0 })
+        const known = all.reduce((a, x) => a + x.known, 0)
+        const share = (x: number): number => expectedReady && liveCount > 0 ? x / liveCount : 0
+        timeline.push({ t: Math.round(performance.now() - t0), converged: share(complete), known: share(known) })
       }
     })()
     await startNodes(plan.nodes, threads, lan, live, names, (n) => progress?.phase('starting nodes', n / plan.nodes.length))
@@ -73,7 +81,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
         convergedMs = last.t
         break
       }
-      progress?.phase('discovery', last?.converged ?? 0)
+      progress?.phase('discovery', last?.known ?? 0)
       await sleep(SAMPLE_MS / 2)
     }
 
@@ -130,7 +138,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
       const segment = entry.segment
       const p = threads.request<CallResult>(live.get(index)!.worker, { op: 'call', index, call: order.call })
         .catch((err: Error): CallResult => ({ ok: false, ms: performance.now() - tLoad - t, code: isWasmeshError(err) ? err.code : 'internal', message: err.message }))
-        .then((r) => { if (process.env.SIM_DEBUG !== undefined && !r.ok) console.error('call failed', index, r.code, r.message); calls.push({ t, ms: r.ms, ok: r.ok, deployment: order.deployment, code: r.code, entry: entry.name, segment }) })
+        .then((r) => { calls.push({ t, ms: r.ms, ok: r.ok, deployment: order.deployment, code: r.code, entry: entry.name, segment }) })
       inFlight.add(p)
       void p.finally(() => inFlight.delete(p))
       progress?.phase('calls', Math.min(1, (performance.now() - tLoad) / loadMs))
@@ -141,9 +149,9 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
     const announcements = new LatencyHistogram()
     for (const h of await threads.all<HistogramData>({ op: 'announcements' })) announcements.merge(h)
     sampling = false
+    clearInterval(lanRefresh)
     await sampler
     const lastSample = await threads.all<Sample>({ op: 'sample' })
-    if (process.env.SIM_DEBUG !== undefined) console.error(JSON.stringify(await threads.all({ op: 'records' }), (_k, v) => typeof v === 'string' && v.startsWith('12D3') ? names.get(v) ?? v : v))
 
     // --- what it all came to
     const limitMs = s.recoveryLimitS * 1000
@@ -174,6 +182,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
     return { report, calls }
   } finally {
     await threads.close()
+    await rm(dir, { recursive: true, force: true })
   }
 }
 

@@ -71,11 +71,13 @@ export type ScenarioCall = z.infer<typeof callSchema>
 
 /**
  * The heartbeat a mesh of `nodes` gets unless the scenario says: every node receives every
- * announcement, so the mesh's work grows with nodes² / heartbeat; this keeps each node's share
- * near 10 announcements a second (2 s for 20 nodes, the 60 s cap from 600 on). Pure.
+ * heartbeat, so the mesh's work grows with nodes² / heartbeat; this keeps each node's share at 4
+ * announcements a second (5 s for 20 nodes, 125 s for 500), which two cores can carry for a
+ * thousand nodes. A crashed node is still noticed at once by its neighbours (its connections
+ * drop) and by deployments (which probe); only its entry in far tables waits for the heartbeat. Pure.
  */
 export function defaultHeartbeatMs (nodes: number): number {
-  return Math.min(MAX_HEARTBEAT_MS, Math.max(2_000, nodes * 100))
+  return Math.min(MAX_HEARTBEAT_MS, Math.max(2_000, nodes * 250))
 }
 
 /** Checks a scenario, fills in defaults and makes module paths absolute (relative to `baseDir`). */

@@ -11,13 +11,14 @@ export class SimThreads {
   readonly #pending = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void, timer: NodeJS.Timeout }>()
   #next = 0
   #failed?: Error
+  #closing = false
 
   constructor (count: number, init: (worker: number) => WorkerInit) {
     this.#workers = Array.from({ length: count }, (_, i) => {
       const w = new Worker(new URL('./worker.ts', import.meta.url), { workerData: init(i) })
       w.on('message', (reply: Reply) => { this.#settle(reply) })
       w.on('error', (err) => { this.#fail(new Error(`simulation thread ${i} failed: ${err.stack ?? err.message}`)) })
-      w.on('exit', (code) => { if (code !== 0) this.#fail(new Error(`simulation thread ${i} exited with code ${code}`)) })
+      w.on('exit', (code) => { if (code !== 0 && !this.#closing) this.#fail(new Error(`simulation thread ${i} exited with code ${code}`)) })
       return w
     })
   }
@@ -47,8 +48,9 @@ export class SimThreads {
     this.#workers[worker].postMessage(notice)
   }
 
+  /** Ends the threads and their nodes at once: nothing of a simulated mesh outlives its run. */
   async close (): Promise<void> {
-    await Promise.allSettled(this.#workers.map(async (_, i) => await this.request(i, { op: 'shutdown' })))
+    this.#closing = true
     await Promise.allSettled(this.#workers.map(async w => await w.terminate()))
   }
 

@@ -4,6 +4,8 @@ import type { HistogramData } from './report/histogram.ts'
 /** What a simulation thread is told when it starts. */
 export interface WorkerInit {
   worker: number
+  /** where this thread's nodes get their step folders (the run removes it) */
+  dir: string
   heartbeatMs: number
   latencyMs: number
 }
@@ -41,8 +43,6 @@ export type WorkerRequest =
   | { op: 'deploy', index: number, manifest: unknown }
   | { op: 'call', index: number, call: CallOrder }
   | { op: 'announcements' }
-  | { op: 'records' }
-  | { op: 'shutdown' }
 
 /** Fire-and-forget messages from the run to a thread. */
 export type WorkerNotice =
@@ -62,6 +62,8 @@ export interface Sample {
   live: number
   /** of those, how many know every expected peer of their segment with the right skills */
   complete: number
+  /** summed over those nodes: the share of expected peers each knows (0..1) */
+  known: number
   gossipMessages: number
   bytesOut: number
   /** this thread's event loop busy time since it started, ms */

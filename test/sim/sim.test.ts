@@ -19,6 +19,7 @@ const scenario = parseScenario({
   seed: 7,
   nodes: 20,
   workers: 2,
+  heartbeatMs: 2_000, // a device's default
   skills: [{ name: 'camera', nodes: 6 }, { name: 'dht', nodes: 6 }],
   modules: [
     { name: 'sensor', file: 'modules/sensor.wat', nodes: 3 },

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { announcementSchema, nextSeq, openAnnouncement, peekAnnouncement, sealAnnouncement } from './announcement.ts'
 import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, JOIN_ANSWER_DELAY_MS } from './constants.ts'
-import { MAX_SYNC_ENTRIES, SYNC_TIMEOUT_MS, TABLE_SYNC_PROTOCOL, readTable, sendTable } from './table-sync.ts'
+import { MAX_SYNC_ENTRIES, SYNC_TIMEOUT_MS, TABLE_SYNC_PROTOCOL, answerTable, askTable } from './table-sync.ts'
 import type { Announcement, RejectReason } from './announcement.ts'
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
 import type { ComponentLogger, Connection, Logger, PeerId, PrivateKey, Startable, Stream } from '@libp2p/interface'
@@ -19,12 +19,20 @@ export interface AnnounceInit {
   /** How long a goodbye may take before stop goes on without it (default 500 ms). */
   goodbyeTimeoutMs?: number
   topic?: string
+  /**
+   * How often this node asks a random neighbour for announcements it missed (default 5 s): gossip
+   * can miss a node in a mesh still forming, and the next heartbeat may be minutes away.
+   */
+  syncMs?: number
   /** Whether a peer is current enough to be passed on to a new neighbour (default: all heard of). */
   current?: (peerId: string) => boolean
 }
 
 /** Gossipsub forms its mesh on its heartbeat (1 s): how often a first announcement is retried until it went out through the mesh. */
 const REACH_RETRY_MS = 1_000
+const DEFAULT_SYNC_MS = 5_000
+const MAX_QUEUED_ASKS = 16
+const SYNC_SOON_MS = 1_000
 
 export interface AnnounceComponents {
   peerId: PeerId
@@ -56,7 +64,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   readonly #goodbyeTimeoutMs: number
   readonly #log: Logger
   readonly #verified = new WeakMap<Message, Announcement>()
-  /** the newest envelope of each peer heard of, to hand new neighbours; oldest first */
+  /** the newest envelope of each peer heard of, for neighbours that ask; oldest first */
   readonly #envelopes = new Map<string, { seq: number, bytes: Uint8Array }>()
   readonly #current: (peerId: string) => boolean
   #own?: Uint8Array
@@ -68,6 +76,16 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   #seq = 0
   #timer?: NodeJS.Timeout
   #soon?: NodeJS.Timeout
+  #syncTimer?: NodeJS.Timeout
+  /**
+   * Asks run one after another, each listing what the ones before brought: a node meeting its
+   * first neighbours all at once would otherwise be sent the whole table by each of them.
+   */
+  #asks: Promise<void> = Promise.resolve()
+  readonly #asking = new Set<string>()
+  /** announcements taken from neighbours' tables so far */
+  #taken = 0
+  readonly #syncMs: number
   #inFlight?: Promise<void>
   #again = false
   #lastPublishedAt = 0
@@ -81,6 +99,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     this.heartbeatMs = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
     this.#goodbyeTimeoutMs = init.goodbyeTimeoutMs ?? 500
     this.#current = init.current ?? (() => true)
+    this.#syncMs = init.syncMs ?? DEFAULT_SYNC_MS
     this.#log = components.logger.forComponent('wasmesh:announce')
   }
 
@@ -99,12 +118,14 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     pubsub.subscribe(this.#topic)
     this.#started = true
     void this.announce()
+    this.#nextSync(this.#syncMs)
   }
 
   async stop (): Promise<void> {
     this.#started = false
     clearTimeout(this.#timer)
     clearTimeout(this.#soon)
+    clearTimeout(this.#syncTimer)
     const { pubsub } = this.#components
     pubsub.removeEventListener('message', this.#onMessage)
     pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
@@ -138,6 +159,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     this.#started = false
     clearTimeout(this.#timer)
     clearTimeout(this.#soon)
+    clearTimeout(this.#syncTimer)
     await this.#inFlight?.catch(() => {})
     let timeout: NodeJS.Timeout | undefined
     await Promise.race([
@@ -190,14 +212,16 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
       return TopicValidatorResult.Reject
     }
     this.#verified.set(msg, opened.announcement)
-    this.#remember(opened.announcement, msg.data)
     return TopicValidatorResult.Accept
   }
 
   readonly #onMessage = (evt: CustomEvent<Message>): void => {
     if (evt.detail.topic !== this.#topic) return
     const announcement = this.#verified.get(evt.detail)
-    if (announcement !== undefined) this.emit('announcement', announcement)
+    if (announcement === undefined) return
+    // Remembered as delivered, not as validated: a validated message is not always delivered.
+    this.#remember(announcement, evt.detail.data)
+    this.emit('announcement', announcement)
   }
 
   #remember (ann: Announcement, bytes: Uint8Array): void {
@@ -212,17 +236,33 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   }
 
   /**
-   * A neighbour joined the topic: it gets the announcements this node knows, straight away and
-   * to it alone. Until an announcement of ours has reached someone (the first one, at start,
-   * usually reaches nobody), ours goes out to the mesh too, once.
+   * A neighbour joined the topic: this node asks it for the announcements it lacks (and the
+   * neighbour asks this node). Until an announcement of ours went out through the mesh (the
+   * first one, at start, usually reaches nobody), ours goes out again.
    */
   readonly #onSubscriptionChange = (evt: CustomEvent<SubscriptionChangeData>): void => {
     if (!evt.detail.subscriptions.some(s => s.subscribe && s.topic === this.#topic)) return
     if (!this.#started) return
-    void this.#sendTable(evt.detail.peerId)
+    this.#askTable(evt.detail.peerId)
     if (this.#reached) return
     clearTimeout(this.#soon)
     this.#soonAnnounce(JOIN_ANSWER_DELAY_MS)
+  }
+
+  /**
+   * Anti-entropy: what a random neighbour knows that this node missed. While asking brings news
+   * (a mesh forming), again within a second; once it brings none, at the sync period.
+   */
+  #nextSync (delayMs: number): void {
+    this.#syncTimer = setTimeout(() => {
+      const neighbours = this.#components.pubsub.getSubscribers(this.#topic)
+      const before = this.#taken
+      if (neighbours.length > 0) this.#askTable(neighbours[Math.floor(Math.random() * neighbours.length)])
+      void this.#asks.then(() => {
+        if (this.#started) this.#nextSync(this.#taken > before ? Math.min(SYNC_SOON_MS, this.#syncMs) : this.#syncMs)
+      })
+    }, delayMs)
+    this.#syncTimer.unref()
   }
 
   #soonAnnounce (delayMs: number): void {
@@ -233,43 +273,66 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     this.#soon.unref()
   }
 
-  async #sendTable (peer: PeerId): Promise<void> {
-    const to = peer.toString()
-    const envelopes: Uint8Array[] = this.#own === undefined ? [] : [this.#own]
-    for (const [peerId, { bytes }] of this.#envelopes) {
-      if (peerId !== to && this.#current(peerId)) envelopes.push(bytes)
-    }
+  #askTable (peer: PeerId): void {
+    const id = peer.toString()
+    if (this.#asking.has(id) || this.#asking.size >= MAX_QUEUED_ASKS) return
+    this.#asking.add(id)
+    this.#asks = this.#asks.then(async () => {
+      try {
+        if (this.#started) await this.#ask(peer)
+      } finally {
+        this.#asking.delete(id)
+      }
+    })
+  }
+
+  /** (Negotiated before the request is written: with lazy negotiation, requests went unanswered over TCP.) */
+  async #ask (peer: PeerId): Promise<void> {
     const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
+    const self = this.#components.peerId.toString()
+    const known: Array<[string, number]> = []
+    for (const [peerId, { seq }] of this.#envelopes) known.push([peerId, seq])
     let stream: Stream | undefined
     try {
-      stream = await this.#components.connectionManager.openStream(peer, TABLE_SYNC_PROTOCOL, { signal })
-      await sendTable(stream, envelopes, signal)
+      stream = await this.#components.connectionManager.openStream(peer, TABLE_SYNC_PROTOCOL, { signal, negotiateFully: true })
+      for await (const bytes of askTable(stream, known, signal)) await this.#take(bytes, self)
+      await stream.close({ signal }).catch(() => {})
     } catch (err) {
       stream?.abort(err as Error)
-      this.#log('could not hand %p the table: %s', peer, (err as Error).message)
+      this.#log('could not get the table of %p: %s', peer, (err as Error).message)
     }
   }
 
-  /** Announcements handed over by a neighbour: those newer than what this node knows are checked and taken. */
+  /** One announcement a neighbour handed over: checked and taken if newer than what this node knows. */
+  async #take (bytes: Uint8Array, self: string): Promise<void> {
+    const peek = peekAnnouncement(bytes)
+    if (peek === undefined || peek.peerId === self || (this.#envelopes.get(peek.peerId)?.seq ?? -1) >= peek.seq) return
+    const opened = await openAnnouncement(bytes)
+    if (!opened.ok) {
+      this.emit('rejected', opened.reason, opened.detail)
+      return
+    }
+    if (opened.announcement.state !== 'up') return
+    this.#remember(opened.announcement, bytes)
+    this.#taken++
+    this.emit('announcement', opened.announcement)
+  }
+
+  /** A neighbour asks for the announcements it lacks: ours and those of current peers newer than what it has. */
   readonly #onSync = async (stream: Stream, connection: Connection): Promise<void> => {
     const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
-    const self = this.#components.peerId.toString()
+    const asker = connection.remotePeer.toString()
     try {
-      for await (const bytes of readTable(stream, signal)) {
-        const peek = peekAnnouncement(bytes)
-        if (peek === undefined || peek.peerId === self || (this.#envelopes.get(peek.peerId)?.seq ?? -1) >= peek.seq) continue
-        const opened = await openAnnouncement(bytes)
-        if (!opened.ok) {
-          this.emit('rejected', opened.reason, opened.detail)
-          continue
+      await answerTable(stream, (known) => {
+        const picked: Uint8Array[] = []
+        if (this.#own !== undefined && (known.get(this.#components.peerId.toString()) ?? -1) < this.#seq) picked.push(this.#own)
+        for (const [peerId, { seq, bytes }] of this.#envelopes) {
+          if (peerId !== asker && (known.get(peerId) ?? -1) < seq && this.#current(peerId)) picked.push(bytes)
         }
-        if (opened.announcement.state !== 'up') continue
-        this.#remember(opened.announcement, bytes)
-        this.emit('announcement', opened.announcement)
-      }
-      await stream.close({ signal }).catch(() => {})
+        return picked
+      }, signal)
     } catch (err) {
-      this.#log('table from %p failed: %s', connection.remotePeer, (err as Error).message)
+      this.#log('table for %p failed: %s', connection.remotePeer, (err as Error).message)
       stream.abort(err as Error)
     }
   }

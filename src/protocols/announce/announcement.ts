@@ -91,7 +91,7 @@ const MAX_OPENED = 4096
  * the peer the announcement speaks for. The same bytes open to the same announcement, so the
  * result is remembered for a while: gossipsub already drops copies a node has seen, but every
  * node of a process (the simulator runs hundreds in one) would otherwise check each signature
- * again, which is most of a big mesh's CPU. Each caller gets its own copy.
+ * again, which is most of a big mesh's CPU. What it returns is frozen: callers share it.
  */
 export async function openAnnouncement (bytes: Uint8Array): Promise<OpenResult> {
   if (bytes.byteLength > MAX_ANNOUNCEMENT_BYTES) {
@@ -99,10 +99,11 @@ export async function openAnnouncement (bytes: Uint8Array): Promise<OpenResult> 
   }
   const key = createHash('sha256').update(bytes).digest('base64')
   const known = opened.get(key)
-  if (known !== undefined) return { ok: true, announcement: structuredClone(known) }
+  if (known !== undefined) return { ok: true, announcement: known }
   const result = await checkAnnouncement(bytes)
   if (result.ok) {
-    opened.set(key, structuredClone(result.announcement))
+    deepFreeze(result.announcement)
+    opened.set(key, result.announcement)
     if (opened.size > MAX_OPENED) opened.delete(opened.keys().next().value as string)
   }
   return result
@@ -148,4 +149,12 @@ async function checkAnnouncement (bytes: Uint8Array): Promise<OpenResult> {
 /** The next sequence number: above the last one and above the clock, so a restarted node outranks its old self. */
 export function nextSeq (last: number, nowMs: number): number {
   return Math.max(last + 1, nowMs)
+}
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const v of Object.values(value)) deepFreeze(v)
+  }
+  return value
 }
