@@ -1,3 +1,6 @@
+import { readdir, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { planScenario } from '../../sim/plan.ts'
 import { recoveries, successAfterRecovery } from '../../sim/recovery.ts'
@@ -37,6 +40,16 @@ describe('simulator: scenarios and plans', () => {
     }
     expect(written.join('')).to.match(/cannot read \/nonexistent\/scenario\.json/).and.match(/--nodes: "many"/)
     await loadScenario(undefined) // the default scenario is valid
+  })
+
+  it('the example scenarios are valid and their module files exist', async () => {
+    const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'sim', 'scenarios')
+    const files = (await readdir(dir)).filter(f => f.endsWith('.json'))
+    expect(files).to.include.members(['default.json', 'crash-30.json', 'partition.json'])
+    for (const f of files) {
+      const s = await loadScenario(join(dir, f))
+      for (const m of s.modules) expect((await stat(m.file)).isFile(), m.file).to.equal(true)
+    }
   })
 
   it('the same seed gives the same skills, threads and event targets; another seed does not', () => {
