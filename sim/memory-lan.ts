@@ -1,13 +1,11 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { memoryStores } from '../src/node/stores.ts'
-import type { NodeStores } from '../src/node/stores.ts'
-import { peerDiscoverySymbol } from '@libp2p/interface'
 import { memory } from '@libp2p/memory'
 import { plaintext } from '@libp2p/plaintext'
-import { TypedEventEmitter } from 'main-event'
+import { memoryStores } from '../src/node/stores.ts'
+import { ToldDiscovery } from './told-discovery.ts'
 import type { NodeParts } from '../src/node/parts.ts'
 import type { Load } from '../src/protocols/announce/index.ts'
-import type { PeerDiscovery, PeerDiscoveryEvents, PeerId, PeerInfo, Startable } from '@libp2p/interface'
+import type { PeerDiscovery, PeerId, PeerInfo, Startable } from '@libp2p/interface'
 
 /** Members a joiner is told of, by default. */
 export const DEFAULT_FANOUT = 4
@@ -24,9 +22,10 @@ interface LanComponents {
 }
 
 /**
- * An in-process LAN for simulated nodes: what mDNS is to devices. A node joining it is told of
- * (at most `fanout` of) the members already there, and they of it. The same dialing, gossip and
- * peer-table code then runs as on a real LAN.
+ * An in-process LAN for simulated nodes of one thread (tests): what mDNS is to devices. A node
+ * joining it is told of (at most `fanout` of) the members already there, and they of it. The
+ * same dialing, gossip and peer-table code then runs as on a real LAN. (`sim/lan.ts` is the
+ * simulator's, across threads.)
  */
 export class MemoryLan {
   readonly #members = new Map<string, Member>()
@@ -53,7 +52,15 @@ export class MemoryLan {
   }
 
   discovery (): (components: LanComponents) => PeerDiscovery & Startable {
-    return (components) => new LanDiscovery(this, components)
+    return (components) => {
+      const discovery: ToldDiscovery = new ToldDiscovery({
+        onStarted: () => {
+          this.join({ peerId: components.peerId, addrs: () => components.addressManager.getAddresses(), tell: (peer) => { discovery.tell(peer) } })
+        },
+        onStopped: () => { this.leave(components.peerId) }
+      })
+      return discovery
+    }
   }
 
   join (member: Member): void {
@@ -71,41 +78,6 @@ export class MemoryLan {
   }
 }
 
-class LanDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implements PeerDiscovery, Startable {
-  readonly #lan: MemoryLan
-  readonly #components: LanComponents
-  #started = false
-
-  constructor (lan: MemoryLan, components: LanComponents) {
-    super()
-    this.#lan = lan
-    this.#components = components
-  }
-
-  readonly [peerDiscoverySymbol] = this
-  readonly [Symbol.toStringTag] = 'wasmesh:memory-lan'
-
-  async start (): Promise<void> {}
-
-  /** After start: the transport is listening, so the address is known. */
-  afterStart (): void {
-    this.#started = true
-    this.#lan.join({
-      peerId: this.#components.peerId,
-      addrs: () => this.#components.addressManager.getAddresses(),
-      tell: (peer) => {
-        // Asynchronously, as a network would: never inside the joiner's own start.
-        if (this.#started) setImmediate(() => this.safeDispatchEvent('peer', { detail: peer }))
-      }
-    })
-  }
-
-  async stop (): Promise<void> {
-    this.#started = false
-    this.#lan.leave(this.#components.peerId)
-  }
-}
-
 function shuffle<T> (items: T[]): T[] {
   const a = [...items]
   for (let i = a.length - 1; i > 0; i--) {
@@ -115,22 +87,27 @@ function shuffle<T> (items: T[]): T[] {
   return a
 }
 
-const IDLE_LOAD: Load = { cpu: 0, freeMem: 0, instances: 0 }
+export const IDLE_LOAD: Load = { cpu: 0, freeMem: 0, instances: 0 }
 
-/** Parts of a simulated node on `lan`: memory transport, plaintext, fresh key, no mDNS, no connection pings. */
-export async function memoryParts (lan: MemoryLan, opts: { load?: () => Load, connectionProtector?: NodeParts['connectionProtector'], stores?: NodeStores, privateKey?: NodeParts['privateKey'] } = {}): Promise<NodeParts> {
+/**
+ * What every simulated node is built from, whatever links it: plaintext (one machine:
+ * encryption would only cost CPU, half the dial time, FIELD-NOTES.md), no mDNS beacon, no
+ * connection pings, no process metrics, in-memory stores.
+ */
+export async function simulatedParts (parts: Pick<NodeParts, 'transports' | 'listen' | 'peerDiscovery'> & Partial<NodeParts>): Promise<NodeParts> {
   return {
-    privateKey: opts.privateKey ?? await generateKeyPair('Ed25519'),
-    transports: [memory()],
-    listen: [lan.address()],
-    peerDiscovery: [lan.discovery()],
     skillBeacon: false,
-    // One process: encryption would only cost CPU (half the dial time, FIELD-NOTES.md).
     connectionEncrypters: [plaintext()],
-    connectionProtector: opts.connectionProtector,
-    load: opts.load ?? (() => IDLE_LOAD),
     connectionMonitor: false,
     processMetrics: false,
-    stores: opts.stores ?? memoryStores()
+    ...parts,
+    privateKey: parts.privateKey ?? await generateKeyPair('Ed25519'),
+    load: parts.load ?? (() => IDLE_LOAD),
+    stores: parts.stores ?? memoryStores()
   }
+}
+
+/** Parts of a simulated node on `lan`: memory transport, plaintext, fresh key, no mDNS, no connection pings. */
+export async function memoryParts (lan: MemoryLan, opts: Pick<Partial<NodeParts>, 'load' | 'connectionProtector' | 'stores' | 'privateKey'> = {}): Promise<NodeParts> {
+  return await simulatedParts({ ...opts, transports: [memory()], listen: [lan.address()], peerDiscovery: [lan.discovery()] })
 }

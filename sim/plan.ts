@@ -1,5 +1,11 @@
 import { Rng } from './rng.ts'
+import type { ConfiguredSkill } from '../src/wasm/skills/skills-file.ts'
 import type { Scenario, SimEvent } from './scenario.ts'
+
+/** Skills by name as a simulated node offers them: with simulated data (../shared/SPEC.md). */
+export function simulatedSkills (names: string[]): ConfiguredSkill[] {
+  return names.map(name => ({ name, provider: { type: 'simulated' } }))
+}
 
 export interface PlannedNode {
   index: number

@@ -7,7 +7,7 @@ import { WasmeshError, isWasmeshError } from '../src/errors.ts'
 import { skillsDigest } from '../src/wasm/skills/descriptor.ts'
 import { skillDescriptors } from '../src/wasm/skills/skills-file.ts'
 import { SimLan } from './lan.ts'
-import { planScenario } from './plan.ts'
+import { planScenario, simulatedSkills } from './plan.ts'
 import { recoveries, successAfterRecovery } from './recovery.ts'
 import { LatencyHistogram } from './report/histogram.ts'
 import { Rng } from './rng.ts'
@@ -215,7 +215,7 @@ function expected (live: Map<number, LiveNode>): ExpectedPeer[] {
 }
 
 function digestOf (skills: string[]): string {
-  return skillsDigest(skillDescriptors(skills.map(name => ({ name, provider: { type: 'simulated' as const } }))))
+  return skillsDigest(skillDescriptors(simulatedSkills(skills)))
 }
 
 async function apply (action: PlannedAction, threads: SimThreads, lan: SimLan, live: Map<number, LiveNode>, names: Map<string, string>): Promise<void> {

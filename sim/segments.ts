@@ -28,10 +28,10 @@ export class Segments {
   }
 
   /** Drops `node`'s connections that cross segments: the cable between the switches is cut. */
-  async cut (node: Libp2p): Promise<void> {
+  cut (node: Libp2p): void {
     const self = node.peerId.toString()
-    await Promise.allSettled(node.getConnections()
-      .filter(c => !this.linked(self, c.remotePeer.toString()))
-      .map(async c => { c.abort(new Error('the LAN is partitioned')) }))
+    for (const c of node.getConnections()) {
+      if (!this.linked(self, c.remotePeer.toString())) c.abort(new Error('the LAN is partitioned'))
+    }
   }
 }

@@ -7,12 +7,12 @@ import type { PeerDiscovery, PeerDiscoveryEvents, PeerInfo, Startable } from '@l
  * it of peers; it passes them on to libp2p as mDNS would, asynchronously and only while running.
  */
 export class ToldDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implements PeerDiscovery, Startable {
-  readonly #onStarted: () => void
-  readonly #onStopped: () => void
+  readonly #onStarted?: () => void
+  readonly #onStopped?: () => void
   #started = false
 
   /** `onStarted` runs once the node listens (its addresses are known); `onStopped` when it stops. */
-  constructor (hooks: { onStarted: () => void, onStopped: () => void }) {
+  constructor (hooks: { onStarted?: () => void, onStopped?: () => void } = {}) {
     super()
     this.#onStarted = hooks.onStarted
     this.#onStopped = hooks.onStopped
@@ -25,12 +25,12 @@ export class ToldDiscovery extends TypedEventEmitter<PeerDiscoveryEvents> implem
 
   afterStart (): void {
     this.#started = true
-    this.#onStarted()
+    this.#onStarted?.()
   }
 
   async stop (): Promise<void> {
     this.#started = false
-    this.#onStopped()
+    this.#onStopped?.()
   }
 
   /** A peer on the LAN, as an mDNS answer would bring it. */

@@ -6,9 +6,7 @@
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { parentPort, workerData } from 'node:worker_threads'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { memory } from '@libp2p/memory'
-import { plaintext } from '@libp2p/plaintext'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -16,11 +14,11 @@ import { isWasmeshError } from '../src/errors.ts'
 import { WasmeshNode } from '../src/node/node.ts'
 import { memoryStores } from '../src/node/stores.ts'
 import { ByteMeter } from './byte-meter.ts'
+import { simulatedParts } from './memory-lan.ts'
+import { simulatedSkills } from './plan.ts'
 import { LatencyHistogram } from './report/histogram.ts'
 import { Segments } from './segments.ts'
 import { ToldDiscovery } from './told-discovery.ts'
-import type { NodeParts } from '../src/node/parts.ts'
-import type { ConfiguredSkill } from '../src/wasm/skills/skills-file.ts'
 import type { PlannedNode } from './plan.ts'
 import type { CallOrder, CallResult, DeployResult, ExpectedPeer, Reply, Sample, StartedNode, WorkerInit, WorkerNotice, WorkerRequest } from './worker-protocol.ts'
 
@@ -44,34 +42,21 @@ let stoppedGossip = 0
 let stoppedBytes = 0
 
 const DIAL_FALLBACK_MS = 300
-const IDLE_LOAD = { cpu: 0, freeMem: 0, instances: 0 }
-
-function configured (skills: string[]): ConfiguredSkill[] {
-  return skills.map(name => ({ name, provider: { type: 'simulated' } }))
-}
-
 async function create (p: PlannedNode): Promise<StartedNode> {
   const meter = new ByteMeter()
-  const discovery = new ToldDiscovery({ onStarted: () => {}, onStopped: () => {} })
+  const discovery = new ToldDiscovery()
   let self = ''
-  const parts: NodeParts = {
-    privateKey: await generateKeyPair('Ed25519'),
+  const parts = await simulatedParts({
     transports: [memory(init.latencyMs > 0 ? { latency: init.latencyMs } : {}), tcp()],
     listen: [`/memory/wasmesh-sim-${process.pid}-${init.worker}-${p.index}`, '/ip4/127.0.0.1/tcp/0'],
     peerDiscovery: [() => discovery],
-    skillBeacon: false,
-    // One machine: encryption would only cost CPU (half the dial time, FIELD-NOTES.md).
-    connectionEncrypters: [plaintext()],
-    load: () => IDLE_LOAD,
-    connectionMonitor: false,
-    processMetrics: false,
     stores: { ...memoryStores(), stepsDir: join(init.dir, p.name) },
     connectionGater: segments.gater(() => self),
     metrics: meter.metrics()
-  }
+  })
   // Both ends of a link hear of each other at once; on a loaded thread a dial can take longer than
   // the default fallback, and then each end dials and the pair gets two connections.
-  const node = await WasmeshNode.create({ name: p.name, http: false, heartbeatMs: init.heartbeatMs, dialFallbackMs: DIAL_FALLBACK_MS, skills: configured(p.skills), parts })
+  const node = await WasmeshNode.create({ name: p.name, http: false, heartbeatMs: init.heartbeatMs, dialFallbackMs: DIAL_FALLBACK_MS, skills: simulatedSkills(p.skills), parts })
   self = node.peerId
   const sim: SimNode = { node, discovery, meter, gossip: 0 }
   node.libp2p.services.announce.on('announcement', (ann) => { announcements.add(Date.now() - ann.seq) })
@@ -141,9 +126,9 @@ async function call (index: number, order: CallOrder): Promise<CallResult> {
   }
 }
 
-async function setSegments (segmentOf: Array<[string, number]> | null): Promise<void> {
+function setSegments (segmentOf: Array<[string, number]> | null): void {
   segments.set(segmentOf === null ? null : new Map(segmentOf))
-  await Promise.all([...nodes.values()].map(async n => { await segments.cut(n.node.libp2p) }))
+  for (const n of nodes.values()) segments.cut(n.node.libp2p)
 }
 
 async function handle (req: WorkerRequest): Promise<unknown> {
@@ -159,10 +144,10 @@ async function handle (req: WorkerRequest): Promise<unknown> {
       await stop(req.index, req.goodbye)
       return null
     case 'skills':
-      await simNode(req.index).node.setSkills(configured(req.skills))
+      await simNode(req.index).node.setSkills(simulatedSkills(req.skills))
       return null
     case 'segments':
-      await setSegments(req.segmentOf)
+      setSegments(req.segmentOf)
       return null
     case 'add-module':
       return (await simNode(req.index).node.modules.add(req.bytes, { name: req.name })).cid

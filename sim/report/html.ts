@@ -68,10 +68,15 @@ const HEIGHT = 220
 const CONFIG = { font: 'system-ui, sans-serif', view: { stroke: null } }
 
 function convergenceChart (report: SimReport): TopLevelSpec {
-  const points = report.discovery.timeline.map(p => ({ s: p.t / 1000, converged: p.converged }))
+  const points = report.discovery.timeline.map(p => ({ s: p.t / 1000, share: p.converged }))
   const converged = report.discovery.convergedMs === null
     ? []
     : [{ s: report.discovery.convergedMs / 1000, label: `converged at ${formatMs(report.discovery.convergedMs)}` }]
+  return shareOverTime(points, 'seconds since the first node started', 'nodes converged', markers(converged, 'green', 'bottom'))
+}
+
+/** A line of a share (0..1) against seconds, with marker layers over it. */
+function shareOverTime (points: Array<{ s: number, share: number }>, xTitle: string, yTitle: string, marks: Layer[]): TopLevelSpec {
   return {
     width: WIDTH,
     height: HEIGHT,
@@ -81,11 +86,11 @@ function convergenceChart (report: SimReport): TopLevelSpec {
         data: { values: points },
         mark: { type: 'line', point: true },
         encoding: {
-          x: { field: 's', type: 'quantitative', title: 'seconds since the first node started' },
-          y: { field: 'converged', type: 'quantitative', title: 'nodes converged', scale: { domain: [0, 1] }, axis: { format: '%' } }
+          x: { field: 's', type: 'quantitative', title: xTitle },
+          y: { field: 'share', type: 'quantitative', title: yTitle, scale: { domain: [0, 1] }, axis: { format: '%' } }
         }
       },
-      ...markers(converged, 'green', 'bottom')
+      ...marks
     ]
   }
 }
@@ -127,24 +132,9 @@ function latencyChart (report: SimReport): TopLevelSpec {
 function successChart (report: SimReport): TopLevelSpec {
   const points = report.calls.timeline
     .filter(p => p.ok + p.failed > 0)
-    .map(p => ({ s: p.t / 1000, rate: p.ok / (p.ok + p.failed) }))
+    .map(p => ({ s: p.t / 1000, share: p.ok / (p.ok + p.failed) }))
   const events = report.events.map((e, i) => ({ s: e.t / 1000, label: e.type, row: i % 3 }))
-  return {
-    width: WIDTH,
-    height: HEIGHT,
-    config: CONFIG,
-    layer: [
-      {
-        data: { values: points },
-        mark: { type: 'line', point: true },
-        encoding: {
-          x: { field: 's', type: 'quantitative', title: 'seconds since the load began' },
-          y: { field: 'rate', type: 'quantitative', title: 'calls succeeded', scale: { domain: [0, 1] }, axis: { format: '%' } }
-        }
-      },
-      ...markers(events, '#e45756', 'bottom')
-    ]
-  }
+  return shareOverTime(points, 'seconds since the load began', 'calls succeeded', markers(events, '#e45756', 'bottom'))
 }
 
 /** Vertical lines at `s` on the x axis, each labelled at the top or bottom; `row` staggers labels that would overlap. */

@@ -21,6 +21,7 @@ import { DEFAULT_MODULE_LIMITS } from '../wasm/limits.ts'
 import { WasmRuntime } from '../wasm/runtime/index.ts'
 import { skillsDigest } from '../wasm/skills/descriptor.ts'
 import { skillDescriptors } from '../wasm/skills/skills-file.ts'
+import { learnAddrs } from './peer-addrs.ts'
 import { PeerDialer } from './peer-dialer.ts'
 import { advertisedHttpUrl } from './http-url.ts'
 import { NodeMetrics } from './metrics.ts'
@@ -180,7 +181,10 @@ export class WasmeshNode {
         fastMsgIdFn: fastMessageId
       }),
       deploy: deployProtocol(),
-      call: callService({ maxFileBytes: opts.deploy?.maxCallFileBytes ?? DEFAULT_DEPLOY_OPTIONS.maxCallFileBytes }),
+      call: callService({
+        maxFileBytes: opts.deploy?.maxCallFileBytes ?? DEFAULT_DEPLOY_OPTIONS.maxCallFileBytes,
+        beforeOpen: async (peerId) => { if (node !== undefined) await learnAddrs(node.libp2p, node.peers, peerId) }
+      }),
       announce: announce({
         heartbeatMs: opts.heartbeatMs ?? NODE_DEFAULTS.heartbeatMs,
         // Passed on to new neighbours: peers heard of through signed announcements and not gone since.

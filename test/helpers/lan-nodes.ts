@@ -2,8 +2,10 @@
  * Real `wasmesh start` processes on a namespace LAN (test/helpers/netns.ts), one per host,
  * each serving HTTP on 8080 inside its namespace, and the CLI run beside them.
  */
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { destroyLanByPrefix } from './netns.ts'
 import { Watched } from './peers-poller.ts'
 import type { Lan, RunResult } from './netns.ts'
 
@@ -59,4 +61,15 @@ export class LanNodes {
   killAll (): void {
     for (const n of this.nodes) n?.kill('SIGKILL')
   }
+}
+
+/**
+ * Ends what a netns test set up, whatever part of it exists: the nodes, the LAN (also by name
+ * prefix, in case creating it threw half-way), and the temporary folder.
+ */
+export async function endLanNodes (set: { hosts?: LanNodes, lan?: Lan, prefix: string, dir: string }): Promise<void> {
+  set.hosts?.killAll()
+  await set.lan?.destroy()
+  await destroyLanByPrefix(set.prefix)
+  if (set.dir !== '') await rm(set.dir, { recursive: true, force: true })
 }

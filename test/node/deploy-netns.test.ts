@@ -5,13 +5,13 @@
  * host 2 succeed again, now run by host 4. Needs root; skipped (with the reason printed)
  * where namespaces cannot be made.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { wat } from '../helpers/fixtures.ts'
-import { createLan, destroyLanByPrefix, netnsUnavailableReason } from '../helpers/netns.ts'
-import { LanNodes } from '../helpers/lan-nodes.ts'
+import { createLan, netnsUnavailableReason } from '../helpers/netns.ts'
+import { LanNodes, endLanNodes } from '../helpers/lan-nodes.ts'
 import type { Lan, RunResult } from '../helpers/netns.ts'
 
 const PREFIX = 'wmt-dep'
@@ -46,10 +46,7 @@ describe('deploy and call across processes on a netns LAN (TCP, mDNS)', function
 
   after(async function () {
     this.timeout(15_000)
-    hosts?.killAll()
-    await lan?.destroy()
-    await destroyLanByPrefix(PREFIX)
-    if (dir !== '') await rm(dir, { recursive: true, force: true })
+    await endLanNodes({ hosts, lan, prefix: PREFIX, dir })
   })
 
   it('deploy through h1, call through h2: the step runs on h3, the only camera; after kill -9 of h3 it runs on h4', async () => {

@@ -5,13 +5,13 @@
  * data dir. Needs root; skipped (with the reason printed) where namespaces cannot be made.
  */
 import { createHash } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { bigModule, wat } from '../helpers/fixtures.ts'
-import { createLan, destroyLanByPrefix, netnsUnavailableReason } from '../helpers/netns.ts'
-import { LanNodes, NODE_BIN, ROOT, URL_IN_NS } from '../helpers/lan-nodes.ts'
+import { createLan, netnsUnavailableReason } from '../helpers/netns.ts'
+import { LanNodes, endLanNodes, NODE_BIN, ROOT, URL_IN_NS } from '../helpers/lan-nodes.ts'
 import type { Lan } from '../helpers/netns.ts'
 
 const PREFIX = 'wmt-mods'
@@ -56,10 +56,7 @@ describe('modules between processes on a netns LAN (TCP, bitswap, disk)', functi
 
   after(async function () {
     this.timeout(15_000)
-    hosts?.killAll()
-    await lan?.destroy()
-    await destroyLanByPrefix(PREFIX)
-    if (dir !== '') await rm(dir, { recursive: true, force: true })
+    await endLanNodes({ hosts, lan, prefix: PREFIX, dir })
   })
 
   it('module add on one host; GET /modules/<cid>/wasm on the other returns identical bytes fetched from it', async () => {

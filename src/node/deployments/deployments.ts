@@ -102,10 +102,7 @@ export class Deployments {
       steps: this.steps,
       guestTimeoutMs: init.runtime.limits.callTimeoutMs,
       usable: (p) => this.#alive(p),
-      send: async (peerId, req, signal) => {
-        await learnAddrs(init.libp2p, init.peers, peerId)
-        return await init.libp2p.services.call.call(peerId, req, { signal })
-      }
+      send: async (peerId, req, signal) => await init.libp2p.services.call.call(peerId, req, { signal })
     })
   }
 

@@ -29,8 +29,11 @@ export class CallTransport implements CallService {
   #stopping = new AbortController()
   #started = false
 
+  readonly #beforeOpen?: (peerId: string) => Promise<void>
+
   constructor (components: CallComponents, init: CallServiceInit = {}) {
     this.#components = components
+    this.#beforeOpen = init.beforeOpen
     this.#limits = callLimits(init)
     this.#log = components.logger.forComponent('wasmesh:call')
   }
@@ -109,6 +112,7 @@ export class CallTransport implements CallService {
     const signal = AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(this.#limits.openTimeoutMs)])
     let stream: Stream
     try {
+      await this.#beforeOpen?.(peerId)
       stream = await this.#components.connectionManager.openStream(peer, CALL_PROTOCOL, { signal, negotiateFully: true })
     } catch (err) {
       throw new CallNotStarted(`peer ${peerId} unreachable: ${(err as Error).message}`, { peerId })

@@ -32,6 +32,11 @@ export interface CallServiceInit {
   maxHeaderBytes?: number
   /** File bytes per chunk frame sent (default 256 KiB, 1 KiB to 1 MiB). */
   chunkBytes?: number
+  /**
+   * Runs before a stream to a peer is opened (once per channel, not per call): the node tells
+   * libp2p where a peer known only from its announcement listens.
+   */
+  beforeOpen?: (peerId: string) => Promise<void>
   /** Dial plus stream open to a peer (default 3000 ms). */
   openTimeoutMs?: number
   /** Streams of the protocol per connection (defaults 4 and 4: one is used per direction). */

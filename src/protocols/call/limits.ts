@@ -7,7 +7,7 @@ import {
 import { CallNotStarted } from './errors.ts'
 import type { CallServiceInit } from './index.ts'
 
-export type CallLimits = Required<CallServiceInit>
+export type CallLimits = Required<Omit<CallServiceInit, 'beforeOpen'>>
 
 /** The service's options with their defaults, chunks and headers kept within the protocol's frame size. */
 export function callLimits (init: CallServiceInit = {}): CallLimits {
