@@ -49,6 +49,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
   const lan = new SimLan({ fanout: s.fanout, seed: s.seed, send: (w, n) => { threads.notify(w, n) } })
   const live = new Map<number, LiveNode>()
   const names = new Map<string, string>()
+  const phases = new PhaseClock('starting nodes')
   try {
     // --- discovery
     progress?.phase('starting nodes', 0)
@@ -72,6 +73,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
     await startNodes(plan.nodes, threads, lan, live, names, (n) => progress?.phase('starting nodes', n / plan.nodes.length))
     await threads.all({ op: 'expect', peers: expected(live) })
     expectedReady = true
+    phases.next('discovery')
     progress?.phase('discovery', 0)
     let convergedMs: number | null = null
     const convergeBy = t0 + s.convergeTimeoutS * 1000
@@ -86,6 +88,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
     }
 
     // --- modules and deployments
+    phases.next('deploying')
     progress?.phase('deploying', 0)
     const liveIndices = (): number[] => [...live.keys()]
     for (const m of s.modules) {
@@ -115,6 +118,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
     const calls: CallRecord[] = []
     const events: SimReport['events'] = []
     await threads.all<HistogramData>({ op: 'announcements' })
+    phases.next('calls')
     const tLoad = performance.now()
     const loadMs = s.load.durationS * 1000
     const inFlight = new Set<Promise<void>>()
@@ -146,6 +150,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
     if (orders.length === 0) await sleep(Math.max(0, tLoad + loadMs - performance.now()))
     await Promise.all(inFlight)
     await eventsDone
+    phases.next('finishing')
     const announcements = new LatencyHistogram()
     for (const h of await threads.all<HistogramData>({ op: 'announcements' })) announcements.merge(h)
     sampling = false
@@ -171,6 +176,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
       },
       startedAt,
       wallMs: Math.round(wallMs),
+      phases: phases.end(),
       discovery: { convergedMs, timeline },
       announcements: announcements.summary(),
       deploys,
@@ -183,6 +189,29 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
   } finally {
     await threads.close()
     await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** Wall clock per phase of a run. */
+class PhaseClock {
+  readonly #done: Array<{ name: string, ms: number }> = []
+  #name: string
+  #since = performance.now()
+
+  constructor (first: string) {
+    this.#name = first
+  }
+
+  next (name: string): void {
+    const now = performance.now()
+    this.#done.push({ name: this.#name, ms: Math.round(now - this.#since) })
+    this.#name = name
+    this.#since = now
+  }
+
+  end (): Array<{ name: string, ms: number }> {
+    this.next('')
+    return this.#done
   }
 }
 

@@ -40,7 +40,7 @@ th { border-bottom: 1px solid #999; } table.kv td:first-child { color: #555; }
 </head>
 <body>
 <h1>${escapeHtml(scenarioLine(report))}</h1>
-<p>Started ${escapeHtml(report.startedAt)}, wall time ${escapeHtml(formatMs(report.wallMs))}.</p>
+<p>Started ${escapeHtml(report.startedAt)}, wall time ${escapeHtml(formatMs(report.wallMs))}: ${escapeHtml(report.phases.map(p => `${p.name} ${formatMs(p.ms)}`).join(', '))}.</p>
 <h2>Discovery: fraction of nodes converged</h2>
 ${convergence}
 <h2>Call latency</h2>

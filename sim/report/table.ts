@@ -73,7 +73,8 @@ export function summarySections (report: SimReport): SummarySection[] {
       title: 'Run',
       rows: [
         ['started', report.startedAt],
-        ['wall time', formatMs(report.wallMs)]
+        ['wall time', formatMs(report.wallMs)],
+        ...report.phases.map(p => [`  ${oneLine(p.name)}`, formatMs(p.ms)])
       ]
     }
   ]

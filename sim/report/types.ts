@@ -20,6 +20,8 @@ export interface SimReport {
   startedAt: string
   /** the whole run, wall clock */
   wallMs: number
+  /** wall clock of each phase, in the order they ran (starting nodes, discovery, deploying, calls, finishing) */
+  phases: Array<{ name: string, ms: number }>
   discovery: {
     /** until every live node's table held every other live node with the right skills; null: never within the limit */
     convergedMs: number | null

@@ -29,6 +29,7 @@ function sampleReport (name = 'lan-20'): SimReport {
     scenario: { name, seed: 42, nodes: 20, workers: 2, fanout: 4, heartbeatMs: 1000, latencyMs: 5, skills: [{ name: 'camera', nodes: 3 }, { name: 'dht', nodes: 20 }] },
     startedAt: '2025-06-01T10:00:00.000Z',
     wallMs: 34_250,
+    phases: [{ name: 'starting nodes', ms: 2_000 }, { name: 'discovery', ms: 1_000 }, { name: 'deploying', ms: 1_250 }, { name: 'calls', ms: 30_000 }],
     discovery: {
       convergedMs: 1840,
       timeline: [{ t: 0, converged: 0 }, { t: 500, converged: 0.25 }, { t: 1000, converged: 0.7 }, { t: 1840, converged: 1 }]

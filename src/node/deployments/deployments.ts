@@ -224,6 +224,7 @@ export class Deployments {
   async #commit (record: DeploymentRecord, previous: DeploymentRecord | undefined): Promise<void> {
     // A record that lost to a newer one meanwhile (another node's heal or removal) is dropped.
     if (await this.book.apply(record) === false) return
+    this.#log(`committing ${record.id} v${record.version} (${record.status}, coordinator ${this.nameOf(record.coordinator)}): ${record.steps.map(s => s.peers.map(p => this.nameOf(p)).join('+')).join(' | ')}`)
     if (record.status === 'removed') this.#heardAt.delete(record.id)
     else this.#heardAt.set(record.id, Date.now())
     this.steps.commit(record)
@@ -258,7 +259,7 @@ export class Deployments {
       if (!lapsed) continue
       const everyone = [this.#self, ...this.#init.peers.list().map(p => p.peerId)]
       if (successor(record, (p) => this.#alive(p), everyone) === this.#self) {
-        this.#log(`taking over ${record.id} from ${record.coordinator}`)
+        this.#log(`taking over ${record.id} from ${this.nameOf(record.coordinator)}`)
         await this.#coordinator.heal(record)
       }
     }
@@ -324,6 +325,6 @@ export class Deployments {
   }
 
   #log (message: string): void {
-    if (process.env.WASMESH_DEBUG !== undefined) process.stderr.write(`wasmesh deployments: ${message}\n`)
+    if (process.env.WASMESH_DEBUG !== undefined) process.stderr.write(`wasmesh deployments ${this.#init.name} ${new Date().toISOString()}: ${message}\n`)
   }
 }
