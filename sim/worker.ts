@@ -36,6 +36,8 @@ interface SimNode {
 const nodes = new Map<number, SimNode>()
 const segments = new Segments()
 let expected: ExpectedPeer[] = []
+/** each expected peer's segment, by peer id */
+let segmentOf = new Map<string, number>()
 let announcements = new LatencyHistogram()
 /** counters of nodes already stopped, so totals do not drop when nodes leave */
 let stoppedGossip = 0
@@ -70,7 +72,7 @@ async function create (p: PlannedNode): Promise<StartedNode> {
 /** How many expected peers of its segment (itself aside) `n`'s table holds with the expected skills, and of how many. */
 function known (n: SimNode): { known: number, of: number } {
   const self = n.node.peerId
-  const mine = expected.find(e => e.peerId === self)?.segment ?? 0
+  const mine = segmentOf.get(self) ?? 0
   let k = 0
   let of = 0
   for (const e of expected) {
@@ -137,6 +139,7 @@ async function handle (req: WorkerRequest): Promise<unknown> {
       return await Promise.all(req.nodes.map(create))
     case 'expect':
       expected = req.peers
+      segmentOf = new Map(expected.map(e => [e.peerId, e.segment]))
       return null
     case 'sample':
       return sample()

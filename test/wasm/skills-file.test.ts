@@ -62,4 +62,15 @@ describe('skills file', () => {
     expect(skillsDigest([sys, changed])).to.not.equal(skillsDigest([sys, dht]))
     expect(skillsDigest([sys])).to.match(/^[0-9a-f]{16}$/)
   })
+
+  it('digests a list that can still change afresh each time, a frozen one once', () => {
+    const { sys, camera, dht } = SKILL_CATALOG
+    const open = [sys, camera]
+    const before = skillsDigest(open)
+    open.push(dht)
+    expect(skillsDigest(open)).to.not.equal(before)
+    expect(skillsDigest(open)).to.equal(skillsDigest([sys, camera, dht]))
+    const frozen = Object.freeze([Object.freeze({ ...sys }), Object.freeze({ ...dht })])
+    expect(skillsDigest(frozen)).to.equal(skillsDigest([sys, dht])).and.equal(skillsDigest(frozen))
+  })
 })
