@@ -77,7 +77,7 @@ export type ScenarioCall = z.infer<typeof callSchema>
  * drop) and by deployments (which probe); only its entry in far tables waits for the heartbeat. Pure.
  */
 export function defaultHeartbeatMs (nodes: number): number {
-  return Math.min(MAX_HEARTBEAT_MS, Math.max(2_000, nodes * 250))
+  return Math.min(MAX_HEARTBEAT_MS, Math.max(2_000, nodes * 500))
 }
 
 /** Checks a scenario, fills in defaults and makes module paths absolute (relative to `baseDir`). */

@@ -173,6 +173,10 @@ export class WasmeshNode {
         // copy (half the CPU of a converging mesh, measured). Deployment records are checked
         // for shape only (signing them is still to do: see the README).
         globalSignaturePolicy: 'StrictNoSign',
+        D: 4,
+        Dlo: 3,
+        Dhi: 6,
+        Dlazy: 4,
         idontwantMinDataSize: 16 * 1024,
         maxInboundDataLength: NODE_DEFAULTS.maxGossipBytes,
         allowedTopics: TOPICS,

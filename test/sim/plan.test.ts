@@ -16,7 +16,7 @@ describe('simulator: scenarios and plans', () => {
     expect(s).to.include({ nodes: 100, seed: 1, workers: 2, fanout: 4, name: 't' })
     expect(s.heartbeatMs).to.equal(defaultHeartbeatMs(100))
     expect(defaultHeartbeatMs(4)).to.equal(2_000)
-    expect(defaultHeartbeatMs(20)).to.equal(5_000)
+    expect(defaultHeartbeatMs(20)).to.equal(10_000)
     expect(defaultHeartbeatMs(100_000)).to.equal(600_000)
     expect(parseScenario({ nodes: 3 }, { ...base, cores: 8 }).workers).to.equal(3)
   })
