@@ -245,7 +245,7 @@ async function startNode (lan: Lan, host: number, name: string, skills: string[]
     await writeFile(join(dir, 'skills.json'), JSON.stringify({ skills: skills.map(s => ({ name: s, provider: { type: 'simulated' } })) }))
     args.push('--skills', join(dir, 'skills.json'))
   }
-  const watched = new Watched(lan.exec(host, args, { cwd: ROOT, env: { ...process.env, WASMESH_DEBUG: '1' } }))
+  const watched = new Watched(lan.exec(host, args, { cwd: ROOT, env: { ...process.env, DEBUG: 'wasmesh:deployments*' } }))
   const up = await watched.until(() => /^http\s/m.test(watched.stdout), START_TIMEOUT_MS)
   if (!up) {
     watched.kill('SIGKILL')

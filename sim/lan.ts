@@ -26,10 +26,6 @@ export class SimLan {
     this.#send = opts.send
   }
 
-  get size (): number {
-    return this.#members.size
-  }
-
   join (node: StartedNode, worker: number): void {
     const member = { ...node, worker }
     const others = [...this.#members.values()].filter(m => this.#linked(m.index, member.index))

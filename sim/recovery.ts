@@ -52,3 +52,15 @@ export function successAfterRecovery (events: Array<{ t: number }>, found: Recov
   const after = calls.filter(c => events.every((e, i) => c.t < e.t || c.t >= settledAt[i]))
   return after.length === 0 ? 1 : after.filter(c => c.ok).length / after.length
 }
+
+/** Calls grouped by the second (since the load began) they started in, in time order. Pure. */
+export function bySecond (calls: readonly CallRecord[]): Map<number, CallRecord[]> {
+  const seconds = new Map<number, CallRecord[]>()
+  for (const c of [...calls].sort((a, b) => a.t - b.t)) {
+    const s = Math.floor(c.t / 1000)
+    const bucket = seconds.get(s)
+    if (bucket === undefined) seconds.set(s, [c])
+    else bucket.push(c)
+  }
+  return seconds
+}

@@ -8,7 +8,7 @@ import { skillsDigest } from '../src/wasm/skills/descriptor.ts'
 import { skillDescriptors } from '../src/wasm/skills/skills-file.ts'
 import { SimLan } from './lan.ts'
 import { planScenario, simulatedSkills } from './plan.ts'
-import { recoveries, successAfterRecovery } from './recovery.ts'
+import { bySecond, recoveries, successAfterRecovery } from './recovery.ts'
 import { LatencyHistogram } from './report/histogram.ts'
 import { Rng } from './rng.ts'
 import { SimThreads } from './threads.ts'
@@ -48,7 +48,6 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
   const threads = new SimThreads(s.workers, worker => ({ worker, dir: join(dir, `t${worker}`), heartbeatMs: s.heartbeatMs, latencyMs: s.latencyMs }))
   const lan = new SimLan({ fanout: s.fanout, seed: s.seed, send: (w, n) => { threads.notify(w, n) } })
   const live = new Map<number, LiveNode>()
-  const names = new Map<string, string>()
   const phases = new PhaseClock('starting nodes')
   try {
     // --- discovery
@@ -70,7 +69,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
         timeline.push({ t: Math.round(performance.now() - t0), converged: share(complete), known: share(known) })
       }
     })()
-    await startNodes(plan.nodes, threads, lan, live, names, (n) => progress?.phase('starting nodes', n / plan.nodes.length))
+    await startNodes(plan.nodes, threads, lan, live, (n) => progress?.phase('starting nodes', n / plan.nodes.length))
     await threads.all({ op: 'expect', peers: expected(live) })
     expectedReady = true
     phases.next('discovery')
@@ -98,6 +97,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
       }))
     }
     const deploys: SimReport['deploys'] = []
+    const names = new Map([...live.values()].map(n => [n.peerId, n.name]))
     const deployed = new Map<string, { id: string, firstStep: { module: string, function: string } }>()
     for (const [i, manifest] of s.deployments.entries()) {
       const index = rng.pick(liveIndices())
@@ -124,7 +124,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
     const inFlight = new Set<Promise<void>>()
     const eventsDone = runEvents(plan.actions, tLoad, async (action) => {
       events.push({ t: Math.round(performance.now() - tLoad), type: action.type, nodes: nodesOf(action), detail: describe(action) })
-      await apply(action, threads, lan, live, names)
+      await apply(action, threads, lan, live)
     })
     const interval = s.load.rate > 0 ? 1000 / s.load.rate : Infinity
     let k = 0
@@ -140,7 +140,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
       const t = performance.now() - tLoad
       const entry = live.get(index)!
       const segment = entry.segment
-      const p = threads.request<CallResult>(live.get(index)!.worker, { op: 'call', index, call: order.call })
+      const p = threads.request<CallResult>(entry.worker, { op: 'call', index, call: order.call })
         .catch((err: Error): CallResult => ({ ok: false, ms: performance.now() - tLoad - t, code: isWasmeshError(err) ? err.code : 'internal', message: err.message }))
         .then((r) => { calls.push({ t, ms: r.ms, ok: r.ok, deployment: order.deployment, code: r.code, entry: entry.name, segment }) })
       inFlight.add(p)
@@ -215,7 +215,7 @@ class PhaseClock {
   }
 }
 
-async function startNodes (planned: PlannedNode[], threads: SimThreads, lan: SimLan, live: Map<number, LiveNode>, names: Map<string, string>, onProgress?: (n: number) => void): Promise<void> {
+async function startNodes (planned: PlannedNode[], threads: SimThreads, lan: SimLan, live: Map<number, LiveNode>, onProgress?: (n: number) => void): Promise<void> {
   const byWorker = new Map<number, PlannedNode[]>()
   for (const p of planned) byWorker.set(p.worker, [...(byWorker.get(p.worker) ?? []), p])
   let done = 0
@@ -230,7 +230,6 @@ async function startNodes (planned: PlannedNode[], threads: SimThreads, lan: Sim
     }))).flat().sort((a, b) => a.plan.index - b.plan.index)
     for (const { node, worker, plan } of started) {
       live.set(node.index, { ...plan, peerId: node.peerId, segment: 0 })
-      names.set(node.peerId, plan.name)
       lan.join(node, worker)
     }
     done += started.length
@@ -247,7 +246,7 @@ function digestOf (skills: string[]): string {
   return skillsDigest(skillDescriptors(simulatedSkills(skills)))
 }
 
-async function apply (action: PlannedAction, threads: SimThreads, lan: SimLan, live: Map<number, LiveNode>, names: Map<string, string>): Promise<void> {
+async function apply (action: PlannedAction, threads: SimThreads, lan: SimLan, live: Map<number, LiveNode>): Promise<void> {
   switch (action.type) {
     case 'crash':
     case 'leave': {
@@ -260,7 +259,7 @@ async function apply (action: PlannedAction, threads: SimThreads, lan: SimLan, l
       break
     }
     case 'join':
-      await startNodes(action.nodes, threads, lan, live, names)
+      await startNodes(action.nodes, threads, lan, live)
       break
     case 'partition': {
       const segmentOf = new Map<number, number>()
@@ -365,8 +364,9 @@ function callSummary (calls: CallRecord[], loadMs: number, afterRecovery: number
     else errors[c.code ?? 'internal'] = (errors[c.code ?? 'internal'] ?? 0) + 1
   }
   const timeline: SimReport['calls']['timeline'] = []
+  const seconds = bySecond(calls)
   for (let t = 0; t < loadMs; t += 1000) {
-    const mine = calls.filter(c => c.t >= t && c.t < t + 1000)
+    const mine = seconds.get(t / 1000) ?? []
     const okMs = mine.filter(c => c.ok).map(c => c.ms).sort((a, b) => a - b)
     timeline.push({ t, ok: okMs.length, failed: mine.length - okMs.length, p50Ms: okMs.length === 0 ? null : okMs[Math.floor((okMs.length - 1) / 2)] })
   }

@@ -23,10 +23,6 @@ export class SimThreads {
     })
   }
 
-  get count (): number {
-    return this.#workers.length
-  }
-
   async request<T> (worker: number, req: WorkerRequest): Promise<T> {
     if (this.#failed !== undefined) throw this.#failed
     const id = this.#next++

@@ -77,22 +77,22 @@ function convergenceChart (report: SimReport): TopLevelSpec {
 
 /** A line of a share (0..1) against seconds, with marker layers over it. */
 function shareOverTime (points: Array<{ s: number, share: number }>, xTitle: string, yTitle: string, marks: Layer[]): TopLevelSpec {
-  return {
-    width: WIDTH,
-    height: HEIGHT,
-    config: CONFIG,
-    layer: [
-      {
-        data: { values: points },
-        mark: { type: 'line', point: true },
-        encoding: {
-          x: { field: 's', type: 'quantitative', title: xTitle },
-          y: { field: 'share', type: 'quantitative', title: yTitle, scale: { domain: [0, 1] }, axis: { format: '%' } }
-        }
-      },
-      ...marks
-    ]
-  }
+  return layered([
+    {
+      data: { values: points },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 's', type: 'quantitative', title: xTitle },
+        y: { field: 'share', type: 'quantitative', title: yTitle, scale: { domain: [0, 1] }, axis: { format: '%' } }
+      }
+    },
+    ...marks
+  ])
+}
+
+/** A chart of the report's size and look, drawn from layers. */
+function layered (layer: Layer[]): TopLevelSpec {
+  return { width: WIDTH, height: HEIGHT, config: CONFIG, layer }
 }
 
 function latencyChart (report: SimReport): TopLevelSpec {
@@ -110,23 +110,18 @@ function latencyChart (report: SimReport): TopLevelSpec {
   const shown = first === -1 ? [] : bars.slice(first, last + 1)
   const quantiles = [['p50', report.calls.p50Ms], ['p99', report.calls.p99Ms]] as const
   const rules = quantiles.flatMap(([name, ms]) => ms === null ? [] : [{ s: ms, label: `${name} ${formatMs(ms)}` }])
-  return {
-    width: WIDTH,
-    height: HEIGHT,
-    config: CONFIG,
-    layer: [
-      {
-        data: { values: shown },
-        mark: { type: 'rect', color: '#4c78a8', stroke: 'white', strokeWidth: 0.5 },
-        encoding: {
-          x: { field: 'lo', type: 'quantitative', title: 'call latency (ms, log scale)', scale: { type: 'log' } },
-          x2: { field: 'hi' },
-          y: { field: 'count', type: 'quantitative', title: 'calls' }
-        }
-      },
-      ...markers(rules, '#e45756', 'top', 'log')
-    ]
-  }
+  return layered([
+    {
+      data: { values: shown },
+      mark: { type: 'rect', color: '#4c78a8', stroke: 'white', strokeWidth: 0.5 },
+      encoding: {
+        x: { field: 'lo', type: 'quantitative', title: 'call latency (ms, log scale)', scale: { type: 'log' } },
+        x2: { field: 'hi' },
+        y: { field: 'count', type: 'quantitative', title: 'calls' }
+      }
+    },
+    ...markers(rules, '#e45756', 'top', 'log')
+  ])
 }
 
 function successChart (report: SimReport): TopLevelSpec {

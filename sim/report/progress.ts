@@ -23,6 +23,8 @@ export class Progress {
   private index = 0
   private lastLine = -Infinity
   private drawn = false
+  /** what the terminal shows now: the same line is not written again (calls update it per call) */
+  private shown = ''
 
   constructor (out: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>, options: ProgressOptions = {}) {
     this.out = out
@@ -38,7 +40,8 @@ export class Progress {
     if (changed) { this.current = name; this.index++ }
     const line = this.line(fraction)
     if (this.out.isTTY === true) {
-      this.out.write(`\r\x1b[2K${line}`)
+      if (line !== this.shown) this.out.write(`\r\x1b[2K${line}`)
+      this.shown = line
       this.drawn = true
     } else if (changed || this.now() - this.lastLine >= this.everyMs) {
       this.out.write(line + '\n')

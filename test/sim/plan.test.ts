@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect } from 'chai'
 import { planScenario } from '../../sim/plan.ts'
-import { recoveries, successAfterRecovery } from '../../sim/recovery.ts'
+import { bySecond, recoveries, successAfterRecovery } from '../../sim/recovery.ts'
 import { defaultHeartbeatMs, loadScenario, parseScenario } from '../../sim/scenario.ts'
 import { main } from '../../src/node/cli/main.ts'
 import type { CallRecord } from '../../sim/recovery.ts'
@@ -81,6 +81,14 @@ describe('simulator: scenarios and plans', () => {
     expect(partition.segments.map(s => s.length)).to.deep.equal([25, 13])
     expect(partition.segments.flat().some(i => crash.nodes.includes(i))).to.equal(false)
     for (const n of skills.nodes) expect(n.skills).to.include('dht').and.not.include('camera')
+  })
+
+  it('groups calls by the second they started in, in time order', () => {
+    const call = (t: number): CallRecord => ({ t, ms: 1, ok: true, deployment: 'a', entry: 'n0', segment: 0 })
+    const seconds = bySecond([call(2500), call(10), call(999), call(1000)])
+    expect([...seconds.keys()]).to.deep.equal([0, 1, 2])
+    expect(seconds.get(0)?.map(c => c.t)).to.deep.equal([10, 999])
+    expect(seconds.get(1)?.map(c => c.t)).to.deep.equal([1000])
   })
 
   it('recovery: from the event to the first success after the last failure, per deployment', () => {

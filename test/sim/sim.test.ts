@@ -4,6 +4,7 @@ import { expect } from 'chai'
 import { planScenario } from '../../sim/plan.ts'
 import { runScenario } from '../../sim/run.ts'
 import { parseScenario } from '../../sim/scenario.ts'
+import { bySecond } from '../../sim/recovery.ts'
 import type { CallRecord } from '../../sim/recovery.ts'
 import type { SimReport } from '../../sim/report/types.ts'
 
@@ -49,14 +50,9 @@ function rate (calls: CallRecord[]): number {
 
 /** What went wrong, for an assertion's message: each second's ok/all and the failures' codes. */
 function story (calls: CallRecord[]): string {
-  const seconds = new Map<number, CallRecord[]>()
-  for (const c of calls) {
-    const s = Math.floor(c.t / 1000)
-    seconds.set(s, [...(seconds.get(s) ?? []), c])
-  }
-  const bySecond = [...seconds].map(([s, cs]) => `${s}s ${cs.filter(c => c.ok).length}/${cs.length}`).join(', ')
+  const seconds = [...bySecond(calls)].map(([s, cs]) => `${s}s ${cs.filter(c => c.ok).length}/${cs.length}`).join(', ')
   const codes = [...new Set(calls.filter(c => !c.ok).map(c => c.code))].join(', ')
-  return `${bySecond}; failed with: ${codes === '' ? 'none' : codes}`
+  return `${seconds}; failed with: ${codes === '' ? 'none' : codes}`
 }
 
 describe('simulator: 20 nodes of the real node code', function () {

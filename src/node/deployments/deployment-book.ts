@@ -72,6 +72,14 @@ export class DeploymentBook {
     return this.#records.get(id)
   }
 
+  /** Whether a live deployment has `peerId` as its coordinator or a host (what a dropped connection to it puts at stake). */
+  involves (peerId: string): boolean {
+    for (const r of this.#records.values()) {
+      if (r.status !== 'removed' && (r.coordinator === peerId || r.steps.some(s => s.peers.includes(peerId)))) return true
+    }
+    return false
+  }
+
   list (): DeploymentRecord[] {
     return [...this.#records.values()].filter(r => r.status !== 'removed')
   }

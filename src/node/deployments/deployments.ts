@@ -1,4 +1,3 @@
-import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import { WasmeshError } from '../../errors.ts'
 import { participants } from '../../protocols/deploy/index.ts'
@@ -11,6 +10,7 @@ import { DEFAULT_DEPLOY_OPTIONS } from './options.ts'
 import { parseManifest } from './manifest.ts'
 import { successor } from './placement.ts'
 import type { Entry } from './call-router.ts'
+import type { Logger, PeerId } from '@libp2p/interface'
 import type { DeployOptions } from './options.ts'
 import type { PlacementPeer } from './placement.ts'
 import type { Load } from '../../protocols/announce/index.ts'
@@ -68,6 +68,7 @@ export class Deployments {
    */
   readonly #restored = new Set<string>()
   #quietUntil = 0
+  readonly #log: Logger
   #timer?: NodeJS.Timeout
   #stopped = false
 
@@ -76,6 +77,8 @@ export class Deployments {
     this.options = { ...DEFAULT_DEPLOY_OPTIONS, ...init.options }
     this.#self = init.libp2p.peerId.toString()
     this.book = new DeploymentBook(init.datastore, this.#self)
+    // One logger per node (DEBUG=wasmesh:deployments*): a simulator runs hundreds in one process.
+    this.#log = init.libp2p.logger.forComponent(`wasmesh:deployments:${init.name}`)
     const log = (message: string): void => { this.#log(message) }
     this.steps = new HostedSteps({
       self: this.#self,
@@ -224,7 +227,7 @@ export class Deployments {
   async #commit (record: DeploymentRecord, previous: DeploymentRecord | undefined): Promise<void> {
     // A record that lost to a newer one meanwhile (another node's heal or removal) is dropped.
     if (await this.book.apply(record) === false) return
-    this.#log(`committing ${record.id} v${record.version} (${record.status}, coordinator ${this.nameOf(record.coordinator)}): ${record.steps.map(s => s.peers.map(p => this.nameOf(p)).join('+')).join(' | ')}`)
+    if (this.#log.enabled) this.#log(`committing ${record.id} v${record.version} (${record.status}, coordinator ${this.nameOf(record.coordinator)}): ${record.steps.map(s => s.peers.map(p => this.nameOf(p)).join('+')).join(' | ')}`)
     if (record.status === 'removed') this.#heardAt.delete(record.id)
     else this.#heardAt.set(record.id, Date.now())
     this.steps.commit(record)
@@ -242,22 +245,31 @@ export class Deployments {
     return await this.#init.libp2p.services.deploy.ask(peerId, req, timeoutMs)
   }
 
-  /** Renews the leases this node holds, takes over those whose coordinator is gone, heals what lost hosts. */
+  /** Each lease period: renews the leases this node holds, then reviews. */
   async #tick (): Promise<void> {
+    if (this.#stopped) return
+    for (const record of this.book.list()) {
+      if (record.coordinator === this.#self) await this.#init.libp2p.services.deploy.publish(record)
+    }
+    await this.#review()
+  }
+
+  /** Heals what lost hosts among the deployments this node coordinates, and takes over those whose coordinator is gone. */
+  async #review (): Promise<void> {
     if (this.#stopped) return
     const now = Date.now()
     if (now >= this.#quietUntil) this.#restored.clear()
+    let everyone: string[] | undefined
     for (const record of this.book.list()) {
       const quiet = this.#restored.has(record.id)
       if (record.coordinator === this.#self) {
-        await this.#init.libp2p.services.deploy.publish(record)
         if (!quiet && this.#needsHealing(record)) await this.#coordinator.heal(record)
         continue
       }
       if (quiet) continue
       const lapsed = !this.#alive(record.coordinator) || now - (this.#heardAt.get(record.id) ?? now) > this.options.leaseMs
       if (!lapsed) continue
-      const everyone = [this.#self, ...this.#init.peers.list().map(p => p.peerId)]
+      everyone ??= [this.#self, ...this.#init.peers.list().map(p => p.peerId)]
       if (successor(record, (p) => this.#alive(p), everyone) === this.#self) {
         this.#log(`taking over ${record.id} from ${this.nameOf(record.coordinator)}`)
         await this.#coordinator.heal(record)
@@ -272,7 +284,7 @@ export class Deployments {
   /** Heals at once what a departed peer hosted, rather than at the next tick. */
   readonly #onLeave = (entry: { peerId: string }): void => {
     this.#gone.delete(entry.peerId) // out of the table: not alive either way, and the map stays bounded
-    void this.#tick()
+    void this.#review()
   }
 
   readonly #onConnect = (evt: CustomEvent<{ toString: () => string }>): void => {
@@ -283,16 +295,17 @@ export class Deployments {
    * A dropped connection may be a hiccup or a dead peer: a dial tells which, in well under a
    * heartbeat. Only peers this node depends on for a deployment are probed.
    */
-  readonly #onDisconnect = (evt: CustomEvent<{ toString: () => string }>): void => {
-    const peerId = evt.detail.toString()
-    if (this.#stopped || !this.book.list().some(r => r.coordinator === peerId || participants(r).includes(peerId))) return
+  readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    const peer = evt.detail
+    const peerId = peer.toString()
+    if (this.#stopped || !this.book.involves(peerId)) return
     const { libp2p } = this.#init
-    libp2p.dial(peerIdFromString(peerId), { signal: AbortSignal.timeout(this.options.probeTimeoutMs) }).then(
+    libp2p.dial(peer, { signal: AbortSignal.timeout(this.options.probeTimeoutMs) }).then(
       () => { this.#gone.delete(peerId) },
       () => {
-        if (libp2p.getConnections(peerIdFromString(peerId)).length > 0) return
+        if (libp2p.getConnections(peer).length > 0) return
         this.#gone.set(peerId, Date.now())
-        void this.#tick()
+        void this.#review()
       })
   }
 
@@ -322,9 +335,5 @@ export class Deployments {
   #bid (cid: string): Bid {
     const { freeMem, cpu, instances } = this.#init.load()
     return { freeMem, cpu, instances, cached: this.#init.modules.local(cid) !== undefined }
-  }
-
-  #log (message: string): void {
-    if (process.env.WASMESH_DEBUG !== undefined) process.stderr.write(`wasmesh deployments ${this.#init.name} ${new Date().toISOString()}: ${message}\n`)
   }
 }

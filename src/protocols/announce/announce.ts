@@ -88,7 +88,6 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   readonly #syncMs: number
   #inFlight?: Promise<void>
   #again = false
-  #lastPublishedAt = 0
   #started = false
 
   constructor (components: AnnounceComponents, init: AnnounceInit) {
@@ -170,8 +169,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
 
   async #publish (state: Announcement['state']): Promise<void> {
     const { peerId, privateKey, pubsub } = this.#components
-    this.#lastPublishedAt = Date.now()
-    this.#seq = nextSeq(this.#seq, this.#lastPublishedAt)
+    this.#seq = nextSeq(this.#seq, Date.now())
     const announcement: Announcement = {
       v: 1,
       peerId: peerId.toString(),

@@ -69,10 +69,6 @@ export class CallTransport implements CallService {
     await Promise.all(closing)
   }
 
-  isStarted (): boolean {
-    return this.#started
-  }
-
   async call (peerId: string, req: CallRequest, opts: { signal?: AbortSignal } = {}): Promise<CallAnswer> {
     if (!this.#started) throw new CallNotStarted('the call service is not running')
     const budgetMs = req.budgetMs

@@ -45,10 +45,6 @@ export class CallerChannel {
     return !this.#ended && this.#stream.status === 'open' && this.#stream.writeStatus === 'writable'
   }
 
-  get callsInFlight (): number {
-    return this.#calls.size
-  }
-
   /** Sends the request; the call settles through its own promise. */
   send (call: OutgoingCall, req: CallRequest): void {
     const remaining = call.remainingMs()

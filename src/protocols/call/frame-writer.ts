@@ -1,4 +1,4 @@
-import { FrameType, encodeFrame, frameHead } from './framing.ts'
+import { FrameType, encodeFrame, frameHead, joinParts } from './framing.ts'
 import type { Stream } from '@libp2p/interface'
 
 /** Closes a stream gracefully, or aborts it if that fails (both channel ends stop this way). */
@@ -83,17 +83,7 @@ export class FrameWriter {
     const bytes = this.#queuedBytes
     this.#queue = []
     this.#queuedBytes = 0
-    if (frames.length === 1) {
-      this.#send(frames[0])
-      return
-    }
-    const out = new Uint8Array(bytes)
-    let offset = 0
-    for (const frame of frames) {
-      out.set(frame, offset)
-      offset += frame.byteLength
-    }
-    this.#send(out)
+    this.#send(joinParts(frames, bytes))
   }
 
   /** false when the stream is full (the bytes are buffered) or closed */

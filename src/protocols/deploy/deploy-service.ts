@@ -23,12 +23,12 @@ export interface DeployComponents {
   logger: ComponentLogger
 }
 
-/** Answers a request from `peerId`; a throw goes back to the asker as an error answer. */
-export type DeployHandler = (req: DeployRequest, peerId: string) => Promise<DeployAccepted>
+/** Answers a request; a throw goes back to the asker as an error answer. */
+export type DeployHandler = (req: DeployRequest) => Promise<DeployAccepted>
 
 export interface DeployEvents {
   /** a record gossiped by some node (checked for shape only) */
-  record: [DeploymentRecord, string]
+  record: [DeploymentRecord]
 }
 
 /**
@@ -41,6 +41,8 @@ export class DeployService extends EventEmitter<DeployEvents> implements Startab
   readonly #log: Logger
   #handler: DeployHandler = async () => { throw new WasmeshError('unavailable', 'this node takes no deployments yet') }
   #started = false
+  /** records of the messages the validator accepted, so delivery does not parse them again */
+  readonly #checked = new WeakMap<Message, DeploymentRecord>()
   /** from the clock: a restarted node must not repeat the numbers of its earlier life (peers' seen caches hold them) */
   #published = Date.now()
 
@@ -120,7 +122,7 @@ export class DeployService extends EventEmitter<DeployEvents> implements Startab
         answer = { ok: false, error: { code: 'bad-request', message: `deploy request: ${parsed.error.issues[0]?.message ?? 'malformed'}` } }
       } else {
         // The stream is idle while the handler works (a prepare fetches and starts a guest).
-        answer = await this.#handler(parsed.data, connection.remotePeer.toString()).catch(errorAnswer)
+        answer = await this.#handler(parsed.data).catch(errorAnswer)
       }
       await lp.write(encode(answer), { signal })
       await stream.close({ signal })
@@ -133,16 +135,15 @@ export class DeployService extends EventEmitter<DeployEvents> implements Startab
   readonly #validate = async (_from: unknown, msg: Message): Promise<TopicValidatorResult> => {
     if (msg.data.byteLength > MAX_DEPLOY_MESSAGE_BYTES) return TopicValidatorResult.Reject
     const parsed = publicationSchema.safeParse(safeDecode(msg.data))
-    return parsed.success ? TopicValidatorResult.Accept : TopicValidatorResult.Reject
+    if (!parsed.success) return TopicValidatorResult.Reject
+    this.#checked.set(msg, parsed.data.record)
+    return TopicValidatorResult.Accept
   }
 
   readonly #onMessage = (evt: CustomEvent<Message>): void => {
-    const msg = evt.detail
-    if (msg.topic !== DEPLOYMENTS_TOPIC) return
-    const parsed = publicationSchema.safeParse(safeDecode(msg.data))
-    if (!parsed.success) return
-    const from = msg.type === 'signed' ? msg.from.toString() : ''
-    this.emit('record', parsed.data.record, from)
+    if (evt.detail.topic !== DEPLOYMENTS_TOPIC) return
+    const record = this.#checked.get(evt.detail)
+    if (record !== undefined) this.emit('record', record)
   }
 }
 
