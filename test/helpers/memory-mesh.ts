@@ -1,10 +1,12 @@
 import { MemoryLan, memoryParts } from '../../sim/memory-lan.ts'
 import { WasmeshNode } from '../../src/node/node.ts'
+import type { DeployOptions } from '../../src/node/deployments/options.ts'
 import type { ConfiguredSkill } from '../../src/wasm/skills/skills-file.ts'
 
 export interface MeshOptions {
   heartbeatMs?: number
   skills?: (i: number) => ConfiguredSkill[]
+  deploy?: (i: number) => Partial<DeployOptions>
 }
 
 /** `n` started nodes on one in-process LAN, named n0..n{n-1}. */
@@ -15,6 +17,7 @@ export async function startMemoryMesh (n: number, opts: MeshOptions = {}): Promi
     http: false,
     heartbeatMs: opts.heartbeatMs,
     skills: opts.skills?.(i) ?? [],
+    deploy: opts.deploy?.(i),
     parts: await memoryParts(lan)
   })))
   await Promise.all(nodes.map(async node => { await node.start() }))

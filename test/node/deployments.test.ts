@@ -13,6 +13,7 @@ import { startMemoryMesh, stopAll } from '../helpers/memory-mesh.ts'
 import { multipartBody } from '../helpers/multipart.ts'
 import { rejection } from '../helpers/rejection.ts'
 import { waitFor } from '../helpers/wait.ts'
+import type { DeployOptions } from '../../src/node/deployments/options.ts'
 import type { DeploymentRecord } from '../../src/protocols/deploy/index.ts'
 import type { ConfiguredSkill } from '../../src/wasm/skills/skills-file.ts'
 
@@ -36,8 +37,8 @@ describe('deployments and calls through any node (in-process mesh)', function ()
   let nodes: WasmeshNode[] = []
   afterEach(async () => { await stopAll(nodes) })
 
-  async function mesh (n = 5): Promise<WasmeshNode[]> {
-    ({ nodes } = await startMemoryMesh(n, { heartbeatMs: 500, skills: SKILLS }))
+  async function mesh (n = 5, deploy?: (i: number) => Partial<DeployOptions>): Promise<WasmeshNode[]> {
+    ({ nodes } = await startMemoryMesh(n, { heartbeatMs: 500, skills: SKILLS, deploy }))
     await waitFor(() => nodes.every(x => x.peers.size === n - 1 && x.peers.list().every(p => p.source === 'gossip')), 10_000, 'a full mesh')
     return nodes
   }
@@ -206,6 +207,23 @@ describe('deployments and calls through any node (in-process mesh)', function ()
     } finally {
       await Promise.all(apps.map(async a => { await a.close() }))
     }
+  })
+
+  it('a host refuses an output file over its maxCallFileBytes with too-large, and serves the next call', async () => {
+    await mesh(2, i => i === 1 ? { maxCallFileBytes: 1000 } : {})
+    await nodes[0].modules.add(await wat('step'), { name: 'step' })
+    await nodes[0].modules.describe('step', {
+      functions: { env_to_output: { method: 'get', mounts: [{ name: 'output', stage: 'output', mediaType: 'text/plain' }], output: 'text/plain' } },
+      files: []
+    })
+    const deploy = async (name: string, bytes: number): Promise<DeploymentRecord> =>
+      await nodes[0].deployments.deploy({ name, steps: [{ module: 'step', function: 'env_to_output', peer: 'n1' }], config: { X: 'x'.repeat(bytes) } })
+    const big = await deploy('big-env', 2000)
+    const small = await deploy('small-env', 100)
+    const err = await rejection(nodes[0].deployments.call({ deployment: big.id, module: 'step', function: 'env_to_output', args: [], files: [], timeoutMs: 10_000 }))
+    expect(err.code).to.equal('too-large')
+    const answer = await nodes[0].deployments.call({ deployment: small.id, module: 'step', function: 'env_to_output', args: [], files: [], timeoutMs: 10_000 })
+    expect(answer.kind).to.equal('file')
   })
 
   it('keeps one coordinator and one version while everyone is alive (the lease renews)', async () => {

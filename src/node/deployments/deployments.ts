@@ -87,6 +87,7 @@ export class Deployments {
       stepsDir: init.stepsDir,
       fetchTimeoutMs: init.fetchTimeoutMs,
       preparedTtlMs: this.options.preparedTtlMs,
+      maxOutputBytes: this.options.maxCallFileBytes,
       log
     })
     this.#coordinator = new Coordinator({

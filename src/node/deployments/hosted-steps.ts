@@ -18,6 +18,8 @@ export interface HostedStepsInit {
   fetchTimeoutMs: number
   /** a prepared step not committed within this is dropped */
   preparedTtlMs: number
+  /** most bytes a step's output file may have: what a call may carry back */
+  maxOutputBytes: number
   log: (message: string) => void
 }
 
@@ -173,7 +175,8 @@ export class HostedSteps {
       ...(step.description !== null ? { description: step.description } : {}),
       dir,
       deploymentFiles: files,
-      env: record.config
+      env: record.config,
+      maxOutputBytes: this.#init.maxOutputBytes
     })
   }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_FILE_BYTES } from '../../protocols/call/index.ts'
 import { DEPLOY_DEFAULTS } from '../../protocols/deploy/index.ts'
 
 /** How placement and calls behave; every field has a default here. */
@@ -22,5 +23,5 @@ export const DEFAULT_DEPLOY_OPTIONS: DeployOptions = {
   ...DEPLOY_DEFAULTS,
   resolveTimeoutMs: 20_000,
   callTimeoutMs: 30_000,
-  maxCallFileBytes: 256 * 1024 * 1024
+  maxCallFileBytes: DEFAULT_MAX_FILE_BYTES
 }

@@ -2,6 +2,7 @@ import { constants } from 'node:fs'
 import { mkdir, open as openFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { WasmeshError } from '../../errors.ts'
+import { DEFAULT_MAX_FILE_BYTES } from '../../protocols/call/constants.ts'
 import type { CallAnswer, CallFile } from '../../protocols/call/messages.ts'
 import { outputMount } from '../../wasm/describe/description.ts'
 import type { FunctionDescription, MountDescription } from '../../wasm/describe/description.ts'
@@ -9,8 +10,6 @@ import type { CoreValType } from '../../wasm/module-info.ts'
 import { coerceArgs } from '../../wasm/runtime/index.ts'
 import type { GuestInstance, GuestOutcome, WasmRuntime } from '../../wasm/runtime/index.ts'
 
-/** most bytes an output file may have, unless the node says otherwise */
-export const DEFAULT_MAX_OUTPUT_FILE_BYTES = 256 * 1024 * 1024
 
 export interface StepHostInit {
   runtime: WasmRuntime
@@ -25,7 +24,7 @@ export interface StepHostInit {
   deploymentFiles: Array<{ mount: string, bytes: Uint8Array }>
   /** the deployment's config, as the guest's environment */
   env?: Record<string, string>
-  /** most bytes an output file may have (default 256 MiB) */
+  /** most bytes an output file may have (default: the call protocol's file limit, 256 MiB) */
   maxOutputBytes?: number
 }
 
@@ -56,7 +55,7 @@ export class StepHost {
     this.params = params
     this.instance = instance
     this.deploymentMounts = new Set(init.deploymentFiles.map(f => f.mount))
-    this.maxOutputBytes = init.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_FILE_BYTES
+    this.maxOutputBytes = init.maxOutputBytes ?? DEFAULT_MAX_FILE_BYTES
   }
 
   /** prepares the module, writes the deployment-stage files and starts the guest (link errors surface here) */
