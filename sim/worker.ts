@@ -19,6 +19,7 @@ import { simulatedSkills } from './plan.ts'
 import { LatencyHistogram } from './report/histogram.ts'
 import { Segments } from './segments.ts'
 import { ToldDiscovery } from './told-discovery.ts'
+import { yielding } from './yielding-transport.ts'
 import type { PlannedNode } from './plan.ts'
 import type { CallOrder, CallResult, DeployResult, ExpectedPeer, Reply, Sample, StartedNode, WorkerInit, WorkerNotice, WorkerRequest } from './worker-protocol.ts'
 
@@ -49,7 +50,7 @@ async function create (p: PlannedNode): Promise<StartedNode> {
   const discovery = new ToldDiscovery()
   let self = ''
   const parts = await simulatedParts({
-    transports: [memory(init.latencyMs > 0 ? { latency: init.latencyMs } : {}), tcp()],
+    transports: [yielding(memory(init.latencyMs > 0 ? { latency: init.latencyMs } : {})), tcp()],
     listen: [`/memory/wasmesh-sim-${process.pid}-${init.worker}-${p.index}`, '/ip4/127.0.0.1/tcp/0'],
     peerDiscovery: [() => discovery],
     stores: { ...memoryStores(), stepsDir: join(init.dir, p.name) },
@@ -168,7 +169,11 @@ async function handle (req: WorkerRequest): Promise<unknown> {
 
 port.on('message', (msg: (WorkerRequest & { id: number }) | WorkerNotice) => {
   if (msg.op === 'tell') {
-    nodes.get(msg.to)?.discovery.tell({ id: peerIdFromString(msg.peer.id), multiaddrs: msg.peer.addrs.map(a => multiaddr(a)) })
+    const n = nodes.get(msg.to)
+    const peer = peerIdFromString(msg.peer.id)
+    // A reminder for a pair already connected would only cost a peer store merge (4000 of them per LAN refresh at 500 nodes).
+    if (n === undefined || n.node.libp2p.getConnections(peer).length > 0) return
+    n.discovery.tell({ id: peer, multiaddrs: msg.peer.addrs.map(a => multiaddr(a)) })
     return
   }
   const { id } = msg

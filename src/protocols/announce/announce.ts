@@ -289,7 +289,8 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
     const self = this.#components.peerId.toString()
     const known: Array<[string, number]> = []
-    for (const [peerId, { seq }] of this.#envelopes) known.push([peerId, seq])
+    // Only current peers: a neighbour that lacks a departed peer's announcement is not asked to fetch it back.
+    for (const [peerId, { seq }] of this.#envelopes) if (this.#current(peerId)) known.push([peerId, seq])
     let stream: Stream | undefined
     try {
       stream = await this.#components.connectionManager.openStream(peer, TABLE_SYNC_PROTOCOL, { signal, negotiateFully: true })
@@ -322,6 +323,8 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     const asker = connection.remotePeer.toString()
     try {
       await answerTable(stream, (known) => {
+        // Push as well as pull: what the asker has that this node lacks, this node asks back for.
+        if (this.#started && knowsNewer(known, this.#envelopes, this.#components.peerId.toString())) this.#askTable(connection.remotePeer)
         const picked: Uint8Array[] = []
         if (this.#own !== undefined && (known.get(this.#components.peerId.toString()) ?? -1) < this.#seq) picked.push(this.#own)
         for (const [peerId, { seq, bytes }] of this.#envelopes) {
@@ -334,6 +337,14 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
       stream.abort(err as Error)
     }
   }
+}
+
+/** Whether `known` (an asker's peer ids and sequences) holds an announcement newer than this node's `envelopes`, its own aside. Pure. */
+export function knowsNewer (known: ReadonlyMap<string, number>, envelopes: ReadonlyMap<string, { seq: number }>, self: string): boolean {
+  for (const [peerId, seq] of known) {
+    if (peerId !== self && (envelopes.get(peerId)?.seq ?? -1) < seq) return true
+  }
+  return false
 }
 
 /** Peers in this node's gossip mesh for `topic` (the implementation has it; the exported interface does not say so). */
