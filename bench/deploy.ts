@@ -465,7 +465,11 @@ async function partC (lan: Lan, kills: number): Promise<ResultC> {
   const nodes: Array<MeshNode | undefined> = []
   const drivers: Driver[] = []
   const logs: string[] = []
-  const debugLines = (n: MeshNode): string[] => n.watched.stderr.split('\n').filter(l => l.startsWith('wasmesh deployments:')).map(l => `${n.name}: ${l.slice('wasmesh deployments: '.length)}`)
+  // libp2p's component logger, off a terminal: "<ISO time> wasmesh:deployments:<name> <message>"
+  const debugLines = (n: MeshNode): string[] => n.watched.stderr.split('\n').flatMap(l => {
+    const m = / wasmesh:deployments:\S+ (.*)$/.exec(l)
+    return m === null ? [] : [`${n.name}: ${m[1]}`]
+  })
   try {
     const started = await Promise.all([startNode(lan, 0, 'c-cam1', ['camera']), startNode(lan, 1, 'c-cam2', ['camera']), startNode(lan, 2, 'c-entry', [])])
     nodes.push(...started)

@@ -79,7 +79,8 @@ export class Deployments {
     this.book = new DeploymentBook(init.datastore, this.#self)
     // One logger per node (DEBUG=wasmesh:deployments*): a simulator runs hundreds in one process.
     this.#log = init.libp2p.logger.forComponent(`wasmesh:deployments:${init.name}`)
-    const log = (message: string): void => { this.#log(message) }
+    // Messages may hold error text: never read as format codes.
+    const log = (message: string): void => { this.#log('%s', message) }
     this.steps = new HostedSteps({
       self: this.#self,
       modules: init.modules,
