@@ -13,8 +13,6 @@ interface Member extends StartedNode {
  */
 export class SimLan {
   readonly #members = new Map<number, Member>()
-  /** pairs introduced, as "a b" with a < b */
-  readonly #pairs = new Set<string>()
   readonly #fanout: number
   readonly #rng: Rng
   readonly #send: (worker: number, notice: WorkerNotice) => void
@@ -37,21 +35,6 @@ export class SimLan {
     this.#members.delete(index)
   }
 
-  /**
-   * Tells every node again of those it was introduced to, as mDNS answers its periodic queries:
-   * a dial that failed (a loaded thread, a timeout) is tried again; connected pairs ignore it.
-   */
-  refresh (): void {
-    for (const pair of this.#pairs) {
-      const [a, b] = pair.split(' ').map(x => this.#members.get(Number(x)))
-      if (a === undefined || b === undefined) {
-        if (a === undefined && b === undefined) this.#pairs.delete(pair)
-        continue
-      }
-      if (this.#linked(a.index, b.index)) this.#introduce(a, b)
-    }
-  }
-
   /** Splits the LAN (node index -> segment) or, with null, joins it again; on healing, each node hears of some across the old cut. */
   segment (segmentOf: Map<number, number> | null): void {
     const before = this.#segmentOf
@@ -69,7 +52,6 @@ export class SimLan {
   }
 
   #introduce (a: Member, b: Member): void {
-    this.#pairs.add(a.index < b.index ? `${a.index} ${b.index}` : `${b.index} ${a.index}`)
     this.#send(a.worker, { op: 'tell', to: a.index, peer: { id: b.peerId, addrs: a.worker === b.worker ? b.local : b.remote } })
     this.#send(b.worker, { op: 'tell', to: b.index, peer: { id: a.peerId, addrs: a.worker === b.worker ? a.local : a.remote } })
   }

@@ -7,8 +7,13 @@ import type { NodeParts } from '../src/node/parts.ts'
 import type { Load } from '../src/protocols/announce/index.ts'
 import type { PeerDiscovery, PeerId, PeerInfo, Startable } from '@libp2p/interface'
 
-/** Members a joiner is told of, by default. */
-export const DEFAULT_FANOUT = 4
+/**
+ * How many members a joiner is told of (and they of it), so each node ends up with about twice
+ * that many connections. A real LAN tells everyone of everyone; in one process that is n²
+ * handshakes on one thread, and gossip reaches everyone through a sparser graph as well (50
+ * nodes: full tables in ~10 s fully connected, ~3.5 s at fanout 4, measured).
+ */
+const FANOUT = 4
 
 interface Member {
   peerId: PeerId
@@ -23,28 +28,13 @@ interface LanComponents {
 
 /**
  * An in-process LAN for simulated nodes of one thread (tests): what mDNS is to devices. A node
- * joining it is told of (at most `fanout` of) the members already there, and they of it. The
+ * joining it is told of (at most FANOUT of) the members already there, and they of it. The
  * same dialing, gossip and peer-table code then runs as on a real LAN. (`sim/lan.ts` is the
  * simulator's, across threads.)
  */
 export class MemoryLan {
   readonly #members = new Map<string, Member>()
-  readonly #fanout: number
   #next = 0
-
-  /**
-   * `fanout`: how many members a joiner is told of (and they of it), so each node ends up with
-   * about twice that many connections. A real LAN tells everyone of everyone; in one process
-   * that is n² handshakes on one thread, and gossip reaches everyone through a sparser graph
-   * as well (50 nodes: full tables in ~10 s fully connected, ~3.5 s at fanout 4, measured).
-   */
-  constructor (opts: { fanout?: number } = {}) {
-    this.#fanout = opts.fanout ?? DEFAULT_FANOUT
-  }
-
-  get size (): number {
-    return this.#members.size
-  }
 
   /** A fresh listen address on the memory transport. */
   address (): string {
@@ -65,7 +55,7 @@ export class MemoryLan {
 
   join (member: Member): void {
     const others = [...this.#members.values()]
-    const chosen = others.length <= this.#fanout ? others : shuffle(others).slice(0, this.#fanout)
+    const chosen = others.length <= FANOUT ? others : shuffle(others).slice(0, FANOUT)
     this.#members.set(member.peerId.toString(), member)
     for (const other of chosen) {
       member.tell({ id: other.peerId, multiaddrs: other.addrs() })
@@ -87,7 +77,7 @@ function shuffle<T> (items: T[]): T[] {
   return a
 }
 
-export const IDLE_LOAD: Load = { cpu: 0, freeMem: 0, instances: 0 }
+const IDLE_LOAD: Load = { cpu: 0, freeMem: 0, instances: 0 }
 
 /**
  * What every simulated node is built from, whatever links it: plaintext (one machine:

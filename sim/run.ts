@@ -27,7 +27,6 @@ const DEPLOY_RETRY_MS = 15_000
 /** the record reaches every node by gossip: time for that before the load begins */
 const SETTLE_MS = 2_000
 /** how often the simulated LAN repeats itself, as mDNS does (its default query period) */
-const LAN_REFRESH_MS = 10_000
 
 interface LiveNode extends PlannedNode {
   peerId: string
@@ -49,15 +48,15 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
   const lan = new SimLan({ fanout: s.fanout, seed: s.seed, send: (w, n) => { threads.notify(w, n) } })
   const live = new Map<number, LiveNode>()
   const phases = new PhaseClock('starting nodes')
+  let sampling = true
+  let sampler: Promise<void> | undefined
   try {
     // --- discovery
     progress?.phase('starting nodes', 0)
     const t0 = performance.now()
     const timeline: SimReport['discovery']['timeline'] = []
-    let sampling = true
     let expectedReady = false
-    const lanRefresh = setInterval(() => { lan.refresh() }, LAN_REFRESH_MS)
-    const sampler = (async () => {
+    sampler = (async () => {
       while (sampling) {
         await sleep(SAMPLE_MS)
         if (!sampling) break
@@ -154,7 +153,6 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
     const announcements = new LatencyHistogram()
     for (const h of await threads.all<HistogramData>({ op: 'announcements' })) announcements.merge(h)
     sampling = false
-    clearInterval(lanRefresh)
     await sampler
     const lastSample = await threads.all<Sample>({ op: 'sample' })
 
@@ -187,6 +185,9 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
     }
     return { report, calls }
   } finally {
+    // A run that failed must not leave the sampler asking stopped threads.
+    sampling = false
+    await sampler?.catch(() => {})
     await threads.close()
     await rm(dir, { recursive: true, force: true })
   }

@@ -71,9 +71,8 @@ export type ScenarioCall = z.infer<typeof callSchema>
 
 /**
  * The heartbeat a mesh of `nodes` gets unless the scenario says: every node receives every
- * heartbeat, so the mesh's work grows with nodes² / heartbeat; this keeps each node's share at 4
- * announcements a second (5 s for 20 nodes, 125 s for 500), which two cores can carry for a
- * thousand nodes. A crashed node is still noticed at once by its neighbours (its connections
+ * heartbeat, so the mesh's work grows with nodes² / heartbeat; this keeps each node's share at 2
+ * announcements a second (at least 2 s: 10 s for 20 nodes, 250 s for 500). A crashed node is still noticed at once by its neighbours (its connections
  * drop) and by deployments (which probe); only its entry in far tables waits for the heartbeat. Pure.
  */
 export function defaultHeartbeatMs (nodes: number): number {

@@ -1,4 +1,5 @@
 import type { Connection, CreateListenerOptions, DialTransportOptions, Listener, MultiaddrConnection, Transport, Upgrader, UpgraderWithoutEncryptionOptions } from '@libp2p/interface'
+import type { AbstractMultiaddrConnection } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /**
@@ -28,22 +29,36 @@ export function yielding<C, T extends Transport> (factory: (components: C) => T)
   }
 }
 
+/** Each upgrader's deferring stand-in, made once: a node's transport is handed the same upgrader on every dial. */
+const deferringOf = new WeakMap<Upgrader, Upgrader>()
+
 /** The upgrader, with every connection it upgrades made to deliver in later turns. */
 function deferring (upgrader: Upgrader): Upgrader {
-  return new Proxy(upgrader, {
-    get (target, key) {
-      if (key === 'upgradeInbound' || key === 'upgradeOutbound') {
-        return async (maConn: MultiaddrConnection, opts: UpgraderWithoutEncryptionOptions) => await target[key](defer(maConn), opts)
+  let proxy = deferringOf.get(upgrader)
+  if (proxy === undefined) {
+    proxy = new Proxy(upgrader, {
+      get (target, key) {
+        if (key === 'upgradeInbound' || key === 'upgradeOutbound') {
+          return async (maConn: MultiaddrConnection, opts: UpgraderWithoutEncryptionOptions) => await target[key](defer(maConn), opts)
+        }
+        const value = Reflect.get(target, key, target)
+        return typeof value === 'function' ? value.bind(target) : value
       }
-      const value = Reflect.get(target, key, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    }
-  })
+    })
+    deferringOf.set(upgrader, proxy)
+  }
+  return proxy
 }
 
-interface Receiving {
-  onData: (data: Uint8Array) => void
-  onTransportClosed: (err?: Error) => void
+/** What a connection hands up: a Uint8Array or (the memory transport's) a Uint8ArrayList. */
+type Chunk = Parameters<AbstractMultiaddrConnection['onData']>[0]
+
+type Receiving = Pick<AbstractMultiaddrConnection, 'onData' | 'onTransportClosed'>
+
+/** The connection's end, queued behind the data that came before it. */
+class Closed {
+  readonly err?: Error
+  constructor (err?: Error) { this.err = err }
 }
 
 /** Queues the connection's arrivals (data, then its end) and delivers them in one later turn. */
@@ -51,16 +66,19 @@ function defer (maConn: MultiaddrConnection): MultiaddrConnection {
   const conn = maConn as unknown as Receiving
   const onData = conn.onData.bind(conn)
   const onClosed = conn.onTransportClosed.bind(conn)
-  let queue: Array<() => void> = []
+  let queue: Array<Chunk | Closed> = []
   const flush = (): void => {
     const due = queue
     queue = []
-    for (const deliver of due) deliver()
+    for (const item of due) {
+      if (item instanceof Closed) onClosed(item.err)
+      else onData(item)
+    }
   }
-  const enqueue = (deliver: () => void): void => {
-    if (queue.push(deliver) === 1) setImmediate(flush)
+  const enqueue = (item: Chunk | Closed): void => {
+    if (queue.push(item) === 1) setImmediate(flush)
   }
-  conn.onData = (data) => { enqueue(() => { onData(data) }) }
-  conn.onTransportClosed = (err) => { enqueue(() => { onClosed(err) }) }
+  conn.onData = enqueue
+  conn.onTransportClosed = (err) => { enqueue(new Closed(err)) }
   return maConn
 }

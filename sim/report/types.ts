@@ -26,7 +26,7 @@ export interface SimReport {
     /** until every live node's table held every other live node with the right skills; null: never within the limit */
     convergedMs: number | null
     /** sampled fraction (0..1) of live nodes whose table is complete, and the mean share of their peers nodes know */
-    timeline: Array<{ t: number, converged: number, known?: number }>
+    timeline: Array<{ t: number, converged: number, known: number }>
   }
   /** delay from publishing an announcement to a peer receiving it, over every receipt */
   announcements: LatencySummary

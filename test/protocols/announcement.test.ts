@@ -44,6 +44,7 @@ describe('announcement encoding', () => {
     const second = await openAnnouncement(bytes)
     if (!second.ok) throw new Error(second.detail)
     expect(second.announcement).to.deep.equal(announcementOf(key))
+    expect(second.announcement, 'the very object opened before').to.equal(first.announcement)
     const altered = Uint8Array.from(bytes)
     altered[altered.length - 1] ^= 1
     expect((await openAnnouncement(altered)).ok).to.equal(false)

@@ -32,7 +32,7 @@ function sampleReport (name = 'lan-20'): SimReport {
     phases: [{ name: 'starting nodes', ms: 2_000 }, { name: 'discovery', ms: 1_000 }, { name: 'deploying', ms: 1_250 }, { name: 'calls', ms: 30_000 }],
     discovery: {
       convergedMs: 1840,
-      timeline: [{ t: 0, converged: 0 }, { t: 500, converged: 0.25 }, { t: 1000, converged: 0.7 }, { t: 1840, converged: 1 }]
+      timeline: [{ t: 0, converged: 0, known: 0.1 }, { t: 500, converged: 0.25, known: 0.6 }, { t: 1000, converged: 0.7, known: 0.9 }, { t: 1840, converged: 1, known: 1 }]
     },
     announcements: announcements.summary(),
     deploys: [

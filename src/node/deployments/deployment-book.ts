@@ -1,6 +1,6 @@
 import { Key } from 'interface-datastore'
 import { WasmeshError } from '../../errors.ts'
-import { deploymentRecordSchema, participants, supersedes } from '../../protocols/deploy/index.ts'
+import { deploymentRecordSchema, involves, supersedes } from '../../protocols/deploy/index.ts'
 import type { DeploymentRecord } from '../../protocols/deploy/index.ts'
 import type { Datastore } from 'interface-datastore'
 
@@ -75,7 +75,7 @@ export class DeploymentBook {
   /** Whether a live deployment has `peerId` as its coordinator or a host (what a dropped connection to it puts at stake). */
   involves (peerId: string): boolean {
     for (const r of this.#records.values()) {
-      if (r.status !== 'removed' && (r.coordinator === peerId || r.steps.some(s => s.peers.includes(peerId)))) return true
+      if (r.status !== 'removed' && involves(r, peerId)) return true
     }
     return false
   }
@@ -85,7 +85,7 @@ export class DeploymentBook {
   }
 
   #involves (record: DeploymentRecord): boolean {
-    return record.coordinator === this.#self || participants(record).includes(this.#self)
+    return involves(record, this.#self)
   }
 
   #forgetOldRemovals (): void {

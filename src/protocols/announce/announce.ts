@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { announcementSchema, nextSeq, openAnnouncement, peekAnnouncement, sealAnnouncement } from './announcement.ts'
-import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, JOIN_ANSWER_DELAY_MS } from './constants.ts'
+import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, JOIN_ANSWER_DELAY_MS, MAX_QUEUED_ASKS, SYNC_MS, SYNC_SOON_MS } from './constants.ts'
 import { MAX_SYNC_ENTRIES, SYNC_TIMEOUT_MS, TABLE_SYNC_PROTOCOL, answerTable, askTable } from './table-sync.ts'
+import type { Known } from './table-sync.ts'
 import type { Announcement, RejectReason } from './announcement.ts'
 import type { GossipSub, Message, SubscriptionChangeData } from '@libp2p/gossipsub'
 import type { ComponentLogger, Connection, Logger, PeerId, PrivateKey, Startable, Stream } from '@libp2p/interface'
@@ -19,20 +20,12 @@ export interface AnnounceInit {
   /** How long a goodbye may take before stop goes on without it (default 500 ms). */
   goodbyeTimeoutMs?: number
   topic?: string
-  /**
-   * How often this node asks a random neighbour for announcements it missed (default 5 s): gossip
-   * can miss a node in a mesh still forming, and the next heartbeat may be minutes away.
-   */
-  syncMs?: number
   /** Whether a peer is current enough to be passed on to a new neighbour (default: all heard of). */
   current?: (peerId: string) => boolean
 }
 
 /** Gossipsub forms its mesh on its heartbeat (1 s): how often a first announcement is retried until it went out through the mesh. */
 const REACH_RETRY_MS = 1_000
-const DEFAULT_SYNC_MS = 5_000
-const MAX_QUEUED_ASKS = 16
-const SYNC_SOON_MS = 1_000
 
 export interface AnnounceComponents {
   peerId: PeerId
@@ -85,7 +78,6 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   readonly #asking = new Set<string>()
   /** announcements taken from neighbours' tables so far */
   #taken = 0
-  readonly #syncMs: number
   #inFlight?: Promise<void>
   #again = false
   #started = false
@@ -98,7 +90,6 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     this.heartbeatMs = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
     this.#goodbyeTimeoutMs = init.goodbyeTimeoutMs ?? 500
     this.#current = init.current ?? (() => true)
-    this.#syncMs = init.syncMs ?? DEFAULT_SYNC_MS
     this.#log = components.logger.forComponent('wasmesh:announce')
   }
 
@@ -117,7 +108,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     pubsub.subscribe(this.#topic)
     this.#started = true
     void this.announce()
-    this.#nextSync(this.#syncMs)
+    this.#nextSync(SYNC_MS)
   }
 
   async stop (): Promise<void> {
@@ -227,7 +218,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
       this.#envelopes.delete(ann.peerId)
       return
     }
-    if ((this.#envelopes.get(ann.peerId)?.seq ?? -1) >= ann.seq) return
+    if (!isNewer(this.#envelopes, ann.peerId, ann.seq)) return
     this.#envelopes.delete(ann.peerId) // re-inserted last: the map's order is age
     this.#envelopes.set(ann.peerId, { seq: ann.seq, bytes })
     if (this.#envelopes.size > MAX_SYNC_ENTRIES) this.#envelopes.delete(this.#envelopes.keys().next().value as string)
@@ -257,7 +248,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
       const before = this.#taken
       if (neighbours.length > 0) this.#askTable(neighbours[Math.floor(Math.random() * neighbours.length)])
       void this.#asks.then(() => {
-        if (this.#started) this.#nextSync(this.#taken > before ? Math.min(SYNC_SOON_MS, this.#syncMs) : this.#syncMs)
+        if (this.#started) this.#nextSync(this.#taken > before ? SYNC_SOON_MS : SYNC_MS)
       })
     }, delayMs)
     this.#syncTimer.unref()
@@ -288,7 +279,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   async #ask (peer: PeerId): Promise<void> {
     const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
     const self = this.#components.peerId.toString()
-    const known: Array<[string, number]> = []
+    const known: Known = []
     // Only current peers: a neighbour that lacks a departed peer's announcement is not asked to fetch it back.
     for (const [peerId, { seq }] of this.#envelopes) if (this.#current(peerId)) known.push([peerId, seq])
     let stream: Stream | undefined
@@ -305,7 +296,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   /** One announcement a neighbour handed over: checked and taken if newer than what this node knows. */
   async #take (bytes: Uint8Array, self: string): Promise<void> {
     const peek = peekAnnouncement(bytes)
-    if (peek === undefined || peek.peerId === self || (this.#envelopes.get(peek.peerId)?.seq ?? -1) >= peek.seq) return
+    if (peek === undefined || peek.peerId === self || !isNewer(this.#envelopes, peek.peerId, peek.seq)) return
     const opened = await openAnnouncement(bytes)
     if (!opened.ok) {
       this.emit('rejected', opened.reason, opened.detail)
@@ -321,12 +312,13 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   readonly #onSync = async (stream: Stream, connection: Connection): Promise<void> => {
     const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS)
     const asker = connection.remotePeer.toString()
+    const self = this.#components.peerId.toString()
     try {
       await answerTable(stream, (known) => {
         // Push as well as pull: what the asker has that this node lacks, this node asks back for.
-        if (this.#started && knowsNewer(known, this.#envelopes, this.#components.peerId.toString())) this.#askTable(connection.remotePeer)
+        if (this.#started && knowsNewer(known, this.#envelopes, self)) this.#askTable(connection.remotePeer)
         const picked: Uint8Array[] = []
-        if (this.#own !== undefined && (known.get(this.#components.peerId.toString()) ?? -1) < this.#seq) picked.push(this.#own)
+        if (this.#own !== undefined && (known.get(self) ?? -1) < this.#seq) picked.push(this.#own)
         for (const [peerId, { seq, bytes }] of this.#envelopes) {
           if (peerId !== asker && (known.get(peerId) ?? -1) < seq && this.#current(peerId)) picked.push(bytes)
         }
@@ -339,10 +331,15 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   }
 }
 
+/** Whether `seq` is newer than the envelope `envelopes` holds for `peerId` (or there is none). */
+function isNewer (envelopes: ReadonlyMap<string, { seq: number }>, peerId: string, seq: number): boolean {
+  return (envelopes.get(peerId)?.seq ?? -1) < seq
+}
+
 /** Whether `known` (an asker's peer ids and sequences) holds an announcement newer than this node's `envelopes`, its own aside. Pure. */
 export function knowsNewer (known: ReadonlyMap<string, number>, envelopes: ReadonlyMap<string, { seq: number }>, self: string): boolean {
   for (const [peerId, seq] of known) {
-    if (peerId !== self && (envelopes.get(peerId)?.seq ?? -1) < seq) return true
+    if (peerId !== self && isNewer(envelopes, peerId, seq)) return true
   }
   return false
 }

@@ -22,17 +22,17 @@ export type Known = Array<[string, number]>
 
 /** The asking end: sends what it knows, yields the envelopes that come back until the other end closes. */
 export async function * askTable (stream: Stream, known: Known, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-  const lp = lpStream(stream, { maxDataLength: Math.max(MAX_ANNOUNCEMENT_BYTES, MAX_REQUEST_BYTES) })
-  await lp.write(new TextEncoder().encode(JSON.stringify(known.slice(0, MAX_SYNC_ENTRIES))), { signal })
+  // The limit applies to what is read: announcements (the request written may be longer).
+  const lp = lpStream(stream, { maxDataLength: MAX_ANNOUNCEMENT_BYTES })
+  await lp.write(new TextEncoder().encode(JSON.stringify(known)), { signal })
   for (let n = 0; n < MAX_SYNC_ENTRIES; n++) {
     let frame
     try {
       frame = await lp.read({ signal })
     } catch (err) {
-      if (signal.aborted) throw err
-      return // the other end closed: that was all
+      if (!signal.aborted && (err as Error).name === 'UnexpectedEOFError') return // the other end closed: that was all
+      throw err // too long, aborted, reset
     }
-    if (frame.byteLength > MAX_ANNOUNCEMENT_BYTES) throw new Error(`an announcement of ${frame.byteLength} bytes`)
     yield frame.subarray()
   }
 }

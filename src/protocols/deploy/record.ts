@@ -54,6 +54,11 @@ export function supersedes (a: DeploymentRecord, b: DeploymentRecord | undefined
   return a.coordinator < b.coordinator
 }
 
+/** Whether `peerId` coordinates the record or hosts any of its steps. */
+export function involves (record: DeploymentRecord, peerId: string): boolean {
+  return record.coordinator === peerId || record.steps.some(s => s.peers.includes(peerId))
+}
+
 /** The peers hosting any step of the record. */
 export function participants (record: DeploymentRecord): string[] {
   return [...new Set(record.steps.flatMap(s => s.peers))]
