@@ -226,22 +226,6 @@ describe('deployments and calls through any node (in-process mesh)', function ()
     expect(answer.kind).to.equal('file')
   })
 
-  it('asks a silent bid round once more, waiting longer, before calling a step unsatisfiable', async () => {
-    const lan = new MemoryLan()
-    nodes = await Promise.all([0, 1].map(async i => await WasmeshNode.create({
-      name: `n${i}`, http: false, heartbeatMs: 500, skills: i === 1 ? [camera] : [], deploy: { bidTimeoutMs: 100 }, parts: await memoryParts(lan)
-    })))
-    // n1, the only camera, bids only after 250 ms: past the bid timeout, within ten times it
-    const deploy = nodes[1].libp2p.services.deploy
-    const handle = deploy.handle.bind(deploy)
-    deploy.handle = (handler) => { handle(async (req) => { if (req.type === 'bid') await new Promise(resolve => setTimeout(resolve, 250)); return await handler(req) }) }
-    await Promise.all(nodes.map(async n => { await n.start() }))
-    await waitFor(() => nodes.every(x => x.peers.size === 1), 10_000, 'two nodes')
-    await nodes[0].modules.add(await wat('camera-app'), { name: 'cam' })
-    const record = await nodes[0].deployments.deploy({ name: 'slow-bid', steps: [{ module: 'cam', function: 'take_image' }] })
-    expect(hostsOf(record, nodes, 0)).to.deep.equal(['n1'])
-  })
-
   it('keeps one coordinator and one version while everyone is alive (the lease renews)', async () => {
     await mesh(4)
     await nodes[2].modules.add(await wat('counter'), { name: 'counter' })

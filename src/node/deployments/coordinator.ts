@@ -151,17 +151,14 @@ export class Coordinator {
     const peers = this.#ctx.placementPeers().filter(p => !exclude.has(p.peerId) && !step.peers.includes(p.peerId))
     const qualified = qualifiedPeers(info, peers, step.pin)
     const bidders = biddersFor(qualified, options.maxBidders)
-    const round = async (timeoutMs: number): Promise<Array<{ peerId: string, bid: Bid } | undefined>> => await Promise.all(bidders.map(async (p) => {
+    const answers = await Promise.all(bidders.map(async (p) => {
       try {
-        const { bid } = await this.#ctx.ask(p.peerId, { type: 'bid', deployment: draft.id, cid: step.cid }, timeoutMs)
+        const { bid } = await this.#ctx.ask(p.peerId, { type: 'bid', deployment: draft.id, cid: step.cid }, options.bidTimeoutMs)
         return bid === undefined ? undefined : { peerId: p.peerId, bid }
       } catch {
         return undefined // silent or refusing: not a candidate this round
       }
     }))
-    let answers = await round(options.bidTimeoutMs)
-    // Nobody answered in time (busy or sleepy devices, first dials): once more, waiting longer.
-    if (bidders.length > 0 && answers.every(a => a === undefined)) answers = await round(options.bidTimeoutMs * SILENT_ROUND_FACTOR)
     const neighbours = new Set([...(draft.steps[index - 1]?.peers ?? []), ...(draft.steps[index + 1]?.peers ?? [])])
     const ranked = rankBids(answers.filter(a => a !== undefined), neighbours)
     const winners: string[] = []
@@ -194,9 +191,6 @@ export class Coordinator {
     }))
   }
 }
-
-/** A bid round nobody answered is asked again with this many times the bid timeout. */
-const SILENT_ROUND_FACTOR = 10
 
 /** Room left in a deploy message around the record (a prepare names a step and holders). */
 const MAX_RECORD_BYTES = MAX_DEPLOY_MESSAGE_BYTES - 4096

@@ -1,5 +1,6 @@
 import { CID } from 'multiformats/cid'
 import { WasmeshError } from '../../errors.ts'
+import { SingleFlight } from '../../single-flight.ts'
 import { participants } from '../../protocols/deploy/index.ts'
 import { learnAddrs } from '../peer-addrs.ts'
 import { CallRouter } from './call-router.ts'
@@ -71,6 +72,8 @@ export class Deployments {
   readonly #log: Logger
   #timer?: NodeJS.Timeout
   #stopped = false
+  /** heal and take over; a burst of departures (each asking for one) runs it at most twice */
+  readonly #reviews = new SingleFlight(async () => { await this.#review() }, () => !this.#stopped)
 
   constructor (init: DeploymentsInit) {
     this.#init = init
@@ -244,7 +247,7 @@ export class Deployments {
   async #ask (peerId: string, req: DeployRequest, timeoutMs: number): Promise<DeployAccepted> {
     if (peerId === this.#self) return await this.#handle(req)
     await learnAddrs(this.#init.libp2p, this.#init.peers, peerId)
-    return await this.#init.libp2p.services.deploy.ask(peerId, req, timeoutMs)
+    return await this.#init.libp2p.services.deploy.ask(peerId, req, timeoutMs, this.options.openTimeoutMs)
   }
 
   /** Each lease period: renews the leases this node holds, then reviews. */
@@ -253,7 +256,12 @@ export class Deployments {
     for (const record of this.book.list()) {
       if (record.coordinator === this.#self) await this.#init.libp2p.services.deploy.publish(record)
     }
-    await this.#review()
+    await this.#reviewSoon()
+  }
+
+  /** Reviews now, or once more after the review under way; a failure is logged, never thrown. */
+  async #reviewSoon (): Promise<void> {
+    await this.#reviews.run().catch((err: Error) => { this.#log('review failed: %s', err.message) })
   }
 
   /** Heals what lost hosts among the deployments this node coordinates, and takes over those whose coordinator is gone. */
@@ -286,7 +294,7 @@ export class Deployments {
   /** Heals at once what a departed peer hosted, rather than at the next tick. */
   readonly #onLeave = (entry: { peerId: string }): void => {
     this.#gone.delete(entry.peerId) // out of the table: not alive either way, and the map stays bounded
-    void this.#review()
+    void this.#reviewSoon()
   }
 
   readonly #onConnect = (evt: CustomEvent<{ toString: () => string }>): void => {
@@ -307,7 +315,7 @@ export class Deployments {
       () => {
         if (libp2p.getConnections(peer).length > 0) return
         this.#gone.set(peerId, Date.now())
-        void this.#review()
+        void this.#reviewSoon()
       })
   }
 

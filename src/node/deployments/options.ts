@@ -4,6 +4,7 @@ import { DEPLOY_DEFAULTS } from '../../protocols/deploy/index.ts'
 /** How placement and calls behave; every field has a default here. */
 export interface DeployOptions {
   bidTimeoutMs: number
+  openTimeoutMs: number
   prepareTimeoutMs: number
   commitTimeoutMs: number
   preparedTtlMs: number

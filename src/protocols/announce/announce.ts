@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { SingleFlight } from '../../single-flight.ts'
 import { announcementSchema, nextSeq, openAnnouncement, peekAnnouncement, sealAnnouncement } from './announcement.ts'
 import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, JOIN_ANSWER_DELAY_MS, MAX_QUEUED_ASKS, SYNC_MS, SYNC_SOON_MS } from './constants.ts'
 import { MAX_SYNC_ENTRIES, SYNC_TIMEOUT_MS, TABLE_SYNC_PROTOCOL, answerTable, askTable } from './table-sync.ts'
@@ -78,9 +79,8 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   readonly #asking = new Set<string>()
   /** announcements taken from neighbours' tables so far */
   #taken = 0
-  #inFlight?: Promise<void>
-  #again = false
   #started = false
+  readonly #publishing = new SingleFlight(async () => { await this.#publish('up') }, () => this.#started)
 
   constructor (components: AnnounceComponents, init: AnnounceInit) {
     super()
@@ -121,7 +121,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
     pubsub.topicValidators.delete(this.#topic)
     await this.#components.registrar.unhandle(TABLE_SYNC_PROTOCOL)
-    await this.#inFlight?.catch(() => {})
+    await this.#publishing.settled()
   }
 
   /**
@@ -130,17 +130,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
    */
   async announce (): Promise<void> {
     if (!this.#started) return
-    if (this.#inFlight !== undefined) {
-      this.#again = true
-      return this.#inFlight
-    }
-    this.#inFlight = (async () => {
-      do {
-        this.#again = false
-        await this.#publish('up')
-      } while (this.#again && this.#started)
-    })().finally(() => { this.#inFlight = undefined })
-    return this.#inFlight
+    await this.#publishing.run()
   }
 
   /** Tells the mesh this node is leaving, so peers drop it at once; bounded by a timeout. */
@@ -150,7 +140,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     clearTimeout(this.#timer)
     clearTimeout(this.#soon)
     clearTimeout(this.#syncTimer)
-    await this.#inFlight?.catch(() => {})
+    await this.#publishing.settled()
     let timeout: NodeJS.Timeout | undefined
     await Promise.race([
       this.#publish('leaving'),

@@ -5,7 +5,7 @@ import { lpStream } from '@libp2p/utils'
 import { z } from 'zod'
 import { ERROR_CODES, WasmeshError, isWasmeshError } from '../../errors.ts'
 import {
-  DEPLOY_PROTOCOL, DEPLOYMENTS_TOPIC, MAX_DEPLOY_MESSAGE_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS
+  DEPLOY_DEFAULTS, DEPLOY_PROTOCOL, DEPLOYMENTS_TOPIC, MAX_DEPLOY_MESSAGE_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS
 } from './constants.ts'
 import { deployAnswerSchema, deployRequestSchema } from './messages.ts'
 import { deploymentRecordSchema } from './record.ts'
@@ -81,12 +81,19 @@ export class DeployService extends EventEmitter<DeployEvents> implements Startab
     await registrar.unhandle(DEPLOY_PROTOCOL)
   }
 
-  /** Sends a request and reads the answer; an error answer is thrown as the WasmeshError it names. */
-  async ask (peerId: string, req: DeployRequest, timeoutMs: number): Promise<DeployAccepted> {
-    const signal = AbortSignal.timeout(timeoutMs)
+  /**
+   * Sends a request and reads the answer; an error answer is thrown as the WasmeshError it names.
+   * Opening the stream (a first dial included) has `openTimeoutMs`; the answer's `timeoutMs`
+   * starts once it is open, so a peer not yet connected is not judged slow for the dial.
+   */
+  async ask (peerId: string, req: DeployRequest, timeoutMs: number, openTimeoutMs: number = DEPLOY_DEFAULTS.openTimeoutMs): Promise<DeployAccepted> {
+    let signal = AbortSignal.timeout(openTimeoutMs)
+    let waited = `could not be reached within ${openTimeoutMs} ms`
     let stream: Stream | undefined
     try {
       stream = await this.#components.connectionManager.openStream(peerIdFromString(peerId), DEPLOY_PROTOCOL, { signal })
+      signal = AbortSignal.timeout(timeoutMs)
+      waited = `did not answer "${req.type}" within ${timeoutMs} ms`
       const lp = lpStream(stream, { maxDataLength: MAX_DEPLOY_MESSAGE_BYTES })
       await lp.write(encode(req), { signal })
       const answer = deployAnswerSchema.parse(decode((await lp.read({ signal })).subarray()))
@@ -96,7 +103,7 @@ export class DeployService extends EventEmitter<DeployEvents> implements Startab
     } catch (err) {
       stream?.abort(err as Error)
       if (isWasmeshError(err)) throw err
-      if (signal.aborted) throw new WasmeshError('timeout', `peer ${peerId} did not answer "${req.type}" within ${timeoutMs} ms`)
+      if (signal.aborted) throw new WasmeshError('timeout', `peer ${peerId} ${waited}`)
       throw new WasmeshError('unavailable', `peer ${peerId} could not take "${req.type}": ${(err as Error).message}`)
     }
   }
