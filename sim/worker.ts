@@ -32,6 +32,8 @@ interface SimNode {
   discovery: ToldDiscovery
   meter: ByteMeter
   gossip: number
+  /** what `known` last counted, until the node's table or the expected peers change */
+  counted?: { known: number, of: number }
 }
 
 const nodes = new Map<number, SimNode>()
@@ -62,6 +64,8 @@ async function create (p: PlannedNode): Promise<StartedNode> {
   const node = await WasmeshNode.create({ name: p.name, http: false, heartbeatMs: init.heartbeatMs, dialFallbackMs: DIAL_FALLBACK_MS, skills: simulatedSkills(p.skills), parts })
   self = node.peerId
   const sim: SimNode = { node, discovery, meter, gossip: 0 }
+  const recount = (): void => { sim.counted = undefined }
+  node.peers.on('join', recount).on('change', recount).on('leave', recount)
   node.libp2p.services.announce.on('announcement', (ann) => { announcements.add(Date.now() - ann.seq) })
   node.libp2p.services.pubsub.addEventListener('message', () => { sim.gossip++ })
   await node.start()
@@ -72,6 +76,11 @@ async function create (p: PlannedNode): Promise<StartedNode> {
 
 /** How many expected peers of its segment (itself aside) `n`'s table holds with the expected skills, and of how many. */
 function known (n: SimNode): { known: number, of: number } {
+  n.counted ??= count(n)
+  return n.counted
+}
+
+function count (n: SimNode): { known: number, of: number } {
   const self = n.node.peerId
   const mine = segmentOf.get(self) ?? 0
   let k = 0
@@ -141,6 +150,7 @@ async function handle (req: WorkerRequest): Promise<unknown> {
     case 'expect':
       expected = req.peers
       segmentOf = new Map(expected.map(e => [e.peerId, e.segment]))
+      for (const n of nodes.values()) n.counted = undefined
       return null
     case 'sample':
       return sample()

@@ -105,6 +105,8 @@ export class PeerTable extends EventEmitter<PeerTableEvents> {
   readonly #maxPeers: number
   readonly #maxSummaryPeers: number
   readonly #now: () => number
+  /** no entry's deadline is before this (it may be earlier than the soonest): sweeps skip till then */
+  #sweepAtMs = Infinity
 
   constructor (opts: PeerTableOptions) {
     super()
@@ -153,7 +155,7 @@ export class PeerTable extends EventEmitter<PeerTableEvents> {
           deadlineMs: now + this.#silenceMs(ann.heartbeatMs),
           source: 'gossip'
         }
-        this.#peers.set(ann.peerId, entry)
+        this.#set(entry)
         if (decision === 'join') this.emit('join', entry)
         else if (decision === 'change' && known !== undefined) this.emit('change', entry, known)
         return decision
@@ -188,7 +190,7 @@ export class PeerTable extends EventEmitter<PeerTableEvents> {
       deadlineMs: now + this.#silenceMs(this.#defaultHeartbeatMs),
       source: 'mdns'
     }
-    this.#peers.set(summary.peerId, entry)
+    this.#set(entry)
     if (known === undefined) {
       this.emit('join', entry)
       return 'join'
@@ -214,12 +216,27 @@ export class PeerTable extends EventEmitter<PeerTableEvents> {
     const entry = this.#peers.get(peerId)
     if (entry === undefined) return
     entry.deadlineMs = Math.min(entry.deadlineMs, this.#now() + entry.heartbeatMs * 1.5)
+    this.#sweepAtMs = Math.min(this.#sweepAtMs, entry.deadlineMs)
+  }
+
+  #set (entry: PeerEntry): void {
+    this.#peers.set(entry.peerId, entry)
+    this.#sweepAtMs = Math.min(this.#sweepAtMs, entry.deadlineMs)
   }
 
   /** Drops the peers whose deadline passed. */
   expire (): PeerEntry[] {
     const now = this.#now()
-    const gone = [...this.#peers.values()].filter(e => e.deadlineMs < now)
+    const gone: PeerEntry[] = []
+    // Run every few hundred ms on each node (hundreds in a simulator): scan only once a deadline may have passed.
+    if (now > this.#sweepAtMs) {
+      let soonest = Infinity
+      for (const e of this.#peers.values()) {
+        if (e.deadlineMs < now) gone.push(e)
+        else soonest = Math.min(soonest, e.deadlineMs)
+      }
+      this.#sweepAtMs = soonest
+    }
     for (const e of gone) this.#remove(e.peerId, 'expired', e.seq)
     for (const [id, t] of this.#tombstones) {
       if (t.untilMs >= now) break // oldest first: the rest are younger
@@ -230,6 +247,7 @@ export class PeerTable extends EventEmitter<PeerTableEvents> {
 
   clear (): void {
     this.#peers.clear()
+    this.#sweepAtMs = Infinity
     this.#tombstones.clear()
   }
 

@@ -231,9 +231,29 @@ describe('deployments and calls through any node (in-process mesh)', function ()
     await nodes[2].modules.add(await wat('counter'), { name: 'counter' })
     const record = await nodes[2].deployments.deploy({ name: 'steady', steps: [{ module: 'counter', function: 'next', replicas: 2 }] })
     await waitFor(() => nodes.every(n => n.deployments.list().length === 1), 5_000, 'the record everywhere')
+    const deploy = nodes[2].libp2p.services.deploy
+    const publish = deploy.publish.bind(deploy)
+    let gossiped = 0
+    deploy.publish = async (r) => { gossiped++; await publish(r) }
     // past the lease (4 s): a renewal that did not arrive would have let a successor take over
     await new Promise(resolve => setTimeout(resolve, nodes[0].deployments.options.leaseMs + 2_000))
     for (const n of nodes) expect(n.deployments.get(record.id)).to.include({ version: record.version, coordinator: nodes[2].peerId })
+    // renewed with the participants directly: the whole mesh hears of it once per re-publication (10 s), not every second
+    expect(gossiped).to.be.at.most(1)
+  })
+
+  it('tells a node that joins later of the deployment at once, not at the next re-publication', async () => {
+    const started = await startMemoryMesh(3, { heartbeatMs: 500 })
+    nodes = started.nodes
+    await waitFor(() => nodes.every(x => x.peers.size === 2), 10_000, 'three nodes')
+    await nodes[0].modules.add(await wat('counter'), { name: 'counter' })
+    const record = await nodes[0].deployments.deploy({ name: 'early', steps: [{ module: 'counter', function: 'next' }] })
+    const late = await WasmeshNode.create({ name: 'late', http: false, heartbeatMs: 500, parts: await memoryParts(started.lan) })
+    nodes.push(late)
+    await late.start()
+    const republishMs = nodes[0].deployments.options.republishMs
+    await waitFor(() => late.deployments.list().length === 1, republishMs / 2, 'the late node to hear of the deployment')
+    expect(await call(late, record, 0)).to.be.a('number')
   })
 
   it('never runs a step twice when the next step\'s host turns out not to run it', async () => {

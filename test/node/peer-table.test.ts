@@ -106,6 +106,23 @@ describe('peer table', () => {
     expect(table.size).to.equal(0)
   })
 
+  it('expires each peer at its own deadline across sweeps, a deadline brought forward included', () => {
+    const { table, clock } = tableWithClock()
+    const B = 'b'.repeat(A.length)
+    table.applyAnnouncement(ann({ seq: 1, heartbeatMs: 1000 }))
+    table.applyAnnouncement(ann({ peerId: B, seq: 1, heartbeatMs: 10_000 }))
+    clock.now += 3600
+    expect(table.expire().map(e => e.peerId)).to.deep.equal([A])
+    table.applyAnnouncement(ann({ seq: 2, heartbeatMs: 1000 })) // back, with a deadline sooner than B's
+    clock.now += 3600
+    expect(table.expire().map(e => e.peerId)).to.deep.equal([A])
+    table.markDisconnected(B) // B's deadline: 15 s from now instead of 27.8 s
+    clock.now += 14_000
+    expect(table.expire()).to.have.length(0)
+    clock.now += 1_100
+    expect(table.expire().map(e => e.peerId)).to.deep.equal([B])
+  })
+
   it('keeps a disconnected peer that is still heard through others', () => {
     const { table, clock } = tableWithClock()
     table.applyAnnouncement(ann({ seq: 1, heartbeatMs: 1000 }))

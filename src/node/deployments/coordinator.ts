@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { WasmeshError, isWasmeshError } from '../../errors.ts'
 import { MAX_DEPLOY_MESSAGE_BYTES, participants } from '../../protocols/deploy/index.ts'
 import { defaultFunctions } from '../../wasm/describe/openapi.ts'
+import { collectBids } from './bid-round.ts'
 import { biddersFor, qualifiedPeers, rankBids } from './placement.ts'
 import type { DeployOptions } from './options.ts'
 import type { Manifest } from './manifest.ts'
@@ -151,16 +152,16 @@ export class Coordinator {
     const peers = this.#ctx.placementPeers().filter(p => !exclude.has(p.peerId) && !step.peers.includes(p.peerId))
     const qualified = qualifiedPeers(info, peers, step.pin)
     const bidders = biddersFor(qualified, options.maxBidders)
-    const answers = await Promise.all(bidders.map(async (p) => {
+    const bids = await collectBids(bidders.map(async (p) => {
       try {
         const { bid } = await this.#ctx.ask(p.peerId, { type: 'bid', deployment: draft.id, cid: step.cid }, options.bidTimeoutMs)
         return bid === undefined ? undefined : { peerId: p.peerId, bid }
       } catch {
         return undefined // silent or refusing: not a candidate this round
       }
-    }))
+    }), options.bidTimeoutMs)
     const neighbours = new Set([...(draft.steps[index - 1]?.peers ?? []), ...(draft.steps[index + 1]?.peers ?? [])])
-    const ranked = rankBids(answers.filter(a => a !== undefined), neighbours)
+    const ranked = rankBids(bids, neighbours)
     const winners: string[] = []
     for (const peerId of ranked) {
       if (winners.length === count) break

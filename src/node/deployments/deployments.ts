@@ -72,6 +72,10 @@ export class Deployments {
   readonly #log: Logger
   #timer?: NodeJS.Timeout
   #stopped = false
+  /** when this node last gossiped each record it coordinates */
+  readonly #publishedAt = new Map<string, number>()
+  /** deployment and peer pairs with a commit or renewal on its way */
+  readonly #telling = new Set<string>()
   /** heal and take over; a burst of departures (each asking for one) runs it at most twice */
   readonly #reviews = new SingleFlight(async () => { await this.#review() }, () => !this.#stopped)
 
@@ -129,6 +133,7 @@ export class Deployments {
     libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
     libp2p.addEventListener('peer:connect', this.#onConnect)
     this.#init.peers.on('leave', this.#onLeave)
+    this.#init.peers.on('join', this.#onJoin)
     this.#timer = setInterval(() => { void this.#tick() }, this.options.leaseRenewMs)
     this.#timer.unref()
   }
@@ -140,6 +145,7 @@ export class Deployments {
     libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
     libp2p.removeEventListener('peer:connect', this.#onConnect)
     this.#init.peers.off('leave', this.#onLeave)
+    this.#init.peers.off('join', this.#onJoin)
     await this.steps.close()
   }
 
@@ -241,7 +247,7 @@ export class Deployments {
     await Promise.allSettled(others.map(async p => {
       await this.#ask(p, { type: 'commit', record }, this.options.commitTimeoutMs)
     }))
-    await this.#init.libp2p.services.deploy.publish(record)
+    await this.#publish(record)
   }
 
   async #ask (peerId: string, req: DeployRequest, timeoutMs: number): Promise<DeployAccepted> {
@@ -250,13 +256,32 @@ export class Deployments {
     return await this.#init.libp2p.services.deploy.ask(peerId, req, timeoutMs, this.options.openTimeoutMs)
   }
 
-  /** Each lease period: renews the leases this node holds, then reviews. */
+  /** Each lease period: renews the leases this node holds (and now and then re-publishes them), then reviews. */
   async #tick (): Promise<void> {
     if (this.#stopped) return
+    const now = Date.now()
     for (const record of this.book.list()) {
-      if (record.coordinator === this.#self) await this.#init.libp2p.services.deploy.publish(record)
+      if (record.coordinator !== this.#self) continue
+      for (const p of participants(record)) this.#tell(p, record)
+      if (now - (this.#publishedAt.get(record.id) ?? 0) >= this.options.republishMs) await this.#publish(record)
     }
     await this.#reviewSoon()
+  }
+
+  async #publish (record: DeploymentRecord): Promise<void> {
+    if (record.status === 'removed') this.#publishedAt.delete(record.id)
+    else this.#publishedAt.set(record.id, Date.now())
+    await this.#init.libp2p.services.deploy.publish(record)
+  }
+
+  /** Sends a record to one peer as a commit (a renewal when unchanged); one at a time per peer and deployment. */
+  #tell (peerId: string, record: DeploymentRecord): void {
+    const key = `${record.id} ${peerId}`
+    if (peerId === this.#self || this.#telling.has(key) || !this.#alive(peerId)) return
+    this.#telling.add(key)
+    this.#ask(peerId, { type: 'commit', record }, this.options.commitTimeoutMs)
+      .catch((err: Error) => { this.#log('telling %s of %s: %s', this.nameOf(peerId), record.id, err.message) })
+      .finally(() => { this.#telling.delete(key) })
   }
 
   /** Reviews now, or once more after the review under way; a failure is logged, never thrown. */
@@ -277,7 +302,8 @@ export class Deployments {
         continue
       }
       if (quiet) continue
-      const lapsed = !this.#alive(record.coordinator) || now - (this.#heardAt.get(record.id) ?? now) > this.options.leaseMs
+      const leaseMs = participants(record).includes(this.#self) ? this.options.leaseMs : this.options.leaseMs + 2 * this.options.republishMs
+      const lapsed = !this.#alive(record.coordinator) || now - (this.#heardAt.get(record.id) ?? now) > leaseMs
       if (!lapsed) continue
       everyone ??= [this.#self, ...this.#init.peers.list().map(p => p.peerId)]
       if (successor(record, (p) => this.#alive(p), everyone) === this.#self) {
@@ -289,6 +315,14 @@ export class Deployments {
 
   #needsHealing (record: DeploymentRecord): boolean {
     return record.status === 'degraded' || record.steps.some(s => s.peers.some(p => !this.#alive(p)))
+  }
+
+  /** A peer new to this node hears at once of the deployments this node coordinates, rather than at the next re-publication. */
+  readonly #onJoin = (entry: { peerId: string }): void => {
+    if (this.#stopped) return
+    for (const record of this.book.list()) {
+      if (record.coordinator === this.#self) this.#tell(entry.peerId, record)
+    }
   }
 
   /** Heals at once what a departed peer hosted, rather than at the next tick. */

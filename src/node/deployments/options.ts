@@ -10,6 +10,7 @@ export interface DeployOptions {
   preparedTtlMs: number
   leaseRenewMs: number
   leaseMs: number
+  republishMs: number
   probeTimeoutMs: number
   maxBidders: number
   /** how long resolving (fetching) a step's module may take at deploy time */

@@ -18,10 +18,16 @@ export const DEPLOY_DEFAULTS = {
   commitTimeoutMs: 5_000,
   /** A prepared step not committed within this is dropped (its coordinator is gone). */
   preparedTtlMs: 60_000,
-  /** The coordinator re-publishes its records this often: its lease, and the record for latecomers. */
+  /** The coordinator renews its lease with each participant this often, directly (a commit of the unchanged record). */
   leaseRenewMs: 1_000,
-  /** A coordinator not heard from for this long has lost its lease. */
+  /** A coordinator not heard from for this long has lost its lease (with nodes that take no part: see `republishMs`). */
   leaseMs: 4_000,
+  /**
+   * The coordinator re-publishes its records to the whole mesh this often, for nodes that missed
+   * a change (a gossip renewal each lease period would cost every node of a big mesh a message
+   * per deployment per second). Nodes that take no part allow two missed re-publications.
+   */
+  republishMs: 10_000,
   /** How long a dial to a peer that dropped its connection may take before it counts as gone. */
   probeTimeoutMs: 750,
   /** Candidates asked to bid per step, best announced first (all of them on a small LAN). */
