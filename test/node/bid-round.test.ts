@@ -13,6 +13,10 @@ describe('a bid round', () => {
     expect(await collectBids([later(1, 'a'), never, later(5, 'b')], 50)).to.deep.equal(['a', 'b'])
   })
 
+  it('waits for as many bids as are wanted before the grace period starts', async () => {
+    expect(await collectBids([later(1, 'a'), later(100, 'b'), later(110, 'c'), never], 50, 2)).to.deep.equal(['a', 'b', 'c'])
+  })
+
   it('waits for a slow bidder while nobody else has bid', async () => {
     const asks = [Promise.reject(new Error('refused')), Promise.resolve(undefined), later(100, 'slow')]
     expect(await collectBids(asks, 10)).to.deep.equal(['slow'])

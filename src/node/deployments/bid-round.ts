@@ -1,12 +1,12 @@
 /**
- * Collects the answers of a bid round: all of them, or those in by `graceMs` after the first
- * bid, whichever comes sooner. Bidders already connected answer in a millisecond; one being
- * dialled first, or on a busy device, may take seconds (each ask has its own timeouts), and
- * must not hold up a round others answered. When nobody has bid yet, the round waits for all.
- * Late answers are ignored (a bid reserves nothing). `undefined` answers (refusals, failures)
- * count as answered.
+ * Collects the answers of a bid round: all of them, or those in by `graceMs` after the
+ * `enough`-th bid (a step's replicas), whichever comes sooner. Bidders already connected answer
+ * in a millisecond; one being dialled first, or on a busy device, may take seconds (each ask has
+ * its own timeouts), and must not hold up a round others answered. With fewer bids than
+ * `enough`, the round waits for all. Late answers are ignored (a bid reserves nothing).
+ * `undefined` answers (refusals, failures) count as answered.
  */
-export async function collectBids<T> (asks: ReadonlyArray<Promise<T | undefined>>, graceMs: number): Promise<T[]> {
+export async function collectBids<T> (asks: ReadonlyArray<Promise<T | undefined>>, graceMs: number, enough = 1): Promise<T[]> {
   const bids: T[] = []
   return await new Promise<T[]>((resolve) => {
     let left = asks.length
@@ -20,7 +20,7 @@ export async function collectBids<T> (asks: ReadonlyArray<Promise<T | undefined>
       ask.then((bid) => {
         if (bid === undefined) return
         bids.push(bid)
-        grace ??= setTimeout(close, graceMs)
+        if (bids.length >= enough) grace ??= setTimeout(close, graceMs)
       }, () => {}).finally(() => { if (--left === 0) close() })
     }
   })
