@@ -1,5 +1,6 @@
 import { expect } from 'chai'
-import { knowsNewer } from '../../src/protocols/announce/announce.ts'
+import { knowsNewer, nextSync } from '../../src/protocols/announce/announce.ts'
+import { MAX_SYNC_MS, SYNC_MS, SYNC_SOON_MS } from '../../src/protocols/announce/constants.ts'
 import { parseKnown } from '../../src/protocols/announce/table-sync.ts'
 
 describe('table sync: what two neighbours exchange', () => {
@@ -14,6 +15,18 @@ describe('table sync: what two neighbours exchange', () => {
     expect(knowsNewer(new Map([['a', 5], ['b', 6]]), mine, 'me')).to.equal(false)
     expect(knowsNewer(new Map(), mine, 'me')).to.equal(false)
     expect(knowsNewer(new Map([['me', 99]]), mine, 'me')).to.equal(false)
+  })
+
+  it('asks soon while asks bring news, and less and less often while they bring none', () => {
+    let idle = SYNC_MS
+    const waits: number[] = []
+    for (let i = 0; i < 6; i++) {
+      const next = nextSync(idle, false)
+      waits.push(next.delayMs)
+      idle = next.idleMs
+    }
+    expect(waits).to.deep.equal([SYNC_MS, 2 * SYNC_MS, 4 * SYNC_MS, 8 * SYNC_MS, MAX_SYNC_MS, MAX_SYNC_MS])
+    expect(nextSync(idle, true)).to.deep.equal({ delayMs: SYNC_SOON_MS, idleMs: SYNC_MS })
   })
 
   it('reads a request of [peer id, seq] pairs and refuses anything else', () => {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { SingleFlight } from '../../single-flight.ts'
 import { announcementSchema, nextSeq, openAnnouncement, peekAnnouncement, sealAnnouncement } from './announcement.ts'
-import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, JOIN_ANSWER_DELAY_MS, MAX_QUEUED_ASKS, SYNC_MS, SYNC_SOON_MS } from './constants.ts'
+import { ANNOUNCE_TOPIC, DEFAULT_HEARTBEAT_MS, JOIN_ANSWER_DELAY_MS, MAX_QUEUED_ASKS, MAX_SYNC_MS, SYNC_MS, SYNC_SOON_MS } from './constants.ts'
 import { MAX_SYNC_ENTRIES, SYNC_TIMEOUT_MS, TABLE_SYNC_PROTOCOL, answerTable, askTable } from './table-sync.ts'
 import type { Known } from './table-sync.ts'
 import type { Announcement, RejectReason } from './announcement.ts'
@@ -71,6 +71,8 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   #timer?: NodeJS.Timeout
   #soon?: NodeJS.Timeout
   #syncTimer?: NodeJS.Timeout
+  /** the wait before the next ask while asking brings nothing */
+  #idleSyncMs = SYNC_MS
   /**
    * Asks run one after another, each listing what the ones before brought: a node meeting its
    * first neighbours all at once would otherwise be sent the whole table by each of them.
@@ -230,7 +232,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
 
   /**
    * Anti-entropy: what a random neighbour knows that this node missed. While asking brings news
-   * (a mesh forming), again within a second; once it brings none, at the sync period.
+   * (a mesh forming), again within a second; while it brings none, less and less often.
    */
   #nextSync (delayMs: number): void {
     this.#syncTimer = setTimeout(() => {
@@ -238,7 +240,10 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
       const before = this.#taken
       if (neighbours.length > 0) this.#askTable(neighbours[Math.floor(Math.random() * neighbours.length)])
       void this.#asks.then(() => {
-        if (this.#started) this.#nextSync(this.#taken > before ? SYNC_SOON_MS : SYNC_MS)
+        if (!this.#started) return
+        const next = nextSync(this.#idleSyncMs, this.#taken > before)
+        this.#idleSyncMs = next.idleMs
+        this.#nextSync(next.delayMs)
       })
     }, delayMs)
     this.#syncTimer.unref()
@@ -319,6 +324,16 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
       stream.abort(err as Error)
     }
   }
+}
+
+/**
+ * The wait before the next anti-entropy ask, and the idle wait after it: soon while asking brings
+ * news; otherwise the idle wait, doubling up to MAX_SYNC_MS (in a settled mesh of hundreds, every
+ * ask moves a whole table to bring nothing). Pure.
+ */
+export function nextSync (idleMs: number, news: boolean): { delayMs: number, idleMs: number } {
+  if (news) return { delayMs: SYNC_SOON_MS, idleMs: SYNC_MS }
+  return { delayMs: idleMs, idleMs: Math.min(idleMs * 2, MAX_SYNC_MS) }
 }
 
 /** Whether `seq` is newer than the envelope `envelopes` holds for `peerId` (or there is none). */

@@ -20,10 +20,12 @@ export const MAX_HEARTBEAT_MS = 600_000
 /** A peer joining the topic is answered after this long, so that joins close together share one announcement. */
 export const JOIN_ANSWER_DELAY_MS = 20
 /**
- * How often a node asks a random neighbour for the announcements it missed: gossip can miss a
- * node in a mesh still forming, and the next heartbeat may be minutes away.
+ * How often a node asks a random neighbour for the announcements it missed, at first: gossip can
+ * miss a node in a mesh still forming, and the next heartbeat may be minutes away.
  */
 export const SYNC_MS = 5_000
+/** While asking brings nothing, the wait doubles from SYNC_MS up to this. */
+export const MAX_SYNC_MS = 60_000
 /** While asking brings news (a mesh forming), the next ask comes this soon. */
 export const SYNC_SOON_MS = 1_000
 /** Most neighbours queued to be asked at once. */
