@@ -298,7 +298,7 @@ export class Deployments {
     for (const record of this.book.list()) {
       const quiet = this.#restored.has(record.id)
       if (record.coordinator === this.#self) {
-        if (!quiet && this.#needsHealing(record)) await this.#coordinator.heal(record)
+        if (!quiet && this.#needsHealing(record)) this.#heal(record)
         continue
       }
       if (quiet) continue
@@ -308,9 +308,14 @@ export class Deployments {
       everyone ??= [this.#self, ...this.#init.peers.list().map(p => p.peerId)]
       if (successor(record, (p) => this.#alive(p), everyone) === this.#self) {
         this.#log(`taking over ${record.id} from ${this.nameOf(record.coordinator)}`)
-        await this.#coordinator.heal(record)
+        this.#heal(record)
       }
     }
+  }
+
+  /** Starts re-placing a deployment (one round at a time each, the coordinator sees to that) without holding up the review of the others. */
+  #heal (record: DeploymentRecord): void {
+    this.#coordinator.heal(record).catch((err: Error) => { this.#log('healing %s failed: %s', record.id, err.message) })
   }
 
   #needsHealing (record: DeploymentRecord): boolean {
