@@ -36,3 +36,18 @@ export class WasmeshError extends Error {
 export function isWasmeshError (err: unknown): err is WasmeshError {
   return err instanceof WasmeshError
 }
+
+/** The code if SPEC.md knows it, else `internal`: for codes read from a peer's or a node's answer. */
+export function knownCode (code: unknown): ErrorCode {
+  return (ERROR_CODES as readonly unknown[]).includes(code) ? code as ErrorCode : 'internal'
+}
+
+/**
+ * The WasmeshError that an answer's `error` object describes (SPEC.md's shape: code, message,
+ * details beside them). `fallback` is the message when the object has none.
+ */
+export function errorFromJSON (error: unknown, fallback: string): WasmeshError {
+  if (typeof error !== 'object' || error === null || Array.isArray(error)) return new WasmeshError('internal', fallback) // (validation.ts's isPlainObject: it imports this file)
+  const { code, message, ...details } = error as Record<string, unknown>
+  return new WasmeshError(knownCode(code), typeof message === 'string' ? message : fallback, Object.keys(details).length > 0 ? details : undefined)
+}

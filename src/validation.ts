@@ -18,3 +18,8 @@ export function parseJson (text: string, what: string): unknown {
     throw new WasmeshError('bad-request', `${what}: not valid JSON (${(err as Error).message})`)
   }
 }
+
+/** A JSON object: not null, not an array. */
+export function isPlainObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

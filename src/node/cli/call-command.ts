@@ -4,8 +4,7 @@ import { rename, rm, stat } from 'node:fs/promises'
 import type { IncomingMessage } from 'node:http'
 import { basename, dirname, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { ERROR_CODES, WasmeshError } from '../../errors.ts'
-import type { ErrorCode } from '../../errors.ts'
+import { WasmeshError, errorFromJSON } from '../../errors.ts'
 import { jsonBody, multipartBody, newBoundary, post, readText } from './call-request.ts'
 import type { Body, FilePart } from './call-request.ts'
 import { TIMEOUT_HEADER } from '../http/call-headers.ts'
@@ -128,9 +127,7 @@ function timeoutError (timeoutMs: number): WasmeshError {
 export function answerError (status: number, statusText: string, text: string): WasmeshError {
   let body: unknown
   try { body = JSON.parse(text) } catch {}
-  const error = (body as { error?: { code?: string, message?: string } } | undefined)?.error
-  const code = (ERROR_CODES as readonly string[]).includes(error?.code ?? '') ? error?.code as ErrorCode : 'internal'
-  return new WasmeshError(code, error?.message ?? `${status} ${statusText}`.trimEnd())
+  return errorFromJSON((body as { error?: unknown } | undefined)?.error, `${status} ${statusText}`.trimEnd())
 }
 
 /** Streams a file answer to PATH through a temporary file beside it, so a failed transfer leaves nothing half-written. */

@@ -1,5 +1,4 @@
-import { WasmeshError, ERROR_CODES } from '../../errors.ts'
-import type { ErrorCode } from '../../errors.ts'
+import { WasmeshError, errorFromJSON } from '../../errors.ts'
 
 export const DEFAULT_NODE_URL = 'http://127.0.0.1:8080'
 const REQUEST_TIMEOUT_MS = 10_000
@@ -22,9 +21,7 @@ export async function requestJson (base: string, path: string, init: { method?: 
   }
   const body: unknown = await res.json().catch(() => undefined)
   if (!res.ok) {
-    const error = (body as { error?: { code?: string, message?: string } } | undefined)?.error
-    const code = (ERROR_CODES as readonly string[]).includes(error?.code ?? '') ? error?.code as ErrorCode : 'internal'
-    throw new WasmeshError(code, error?.message ?? `${res.status} ${res.statusText}`)
+    throw errorFromJSON((body as { error?: unknown } | undefined)?.error, `${res.status} ${res.statusText}`)
   }
   return body
 }

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod'
 import { WasmeshError } from '../../errors.ts'
+import { isPlainObject } from '../../validation.ts'
 import { NODE_NAME } from '../../protocols/announce/node-name.ts'
 import { CID_TEXT, MODULE_NAME } from '../../protocols/modules/constants.ts'
 import { CONTROL_CHARS, LIMITS as DESCRIPTION_LIMITS } from '../../wasm/describe/description.ts'
@@ -45,10 +46,6 @@ function fail (field: string, message: string): never {
 /** A field's type error, telling a missing field from a wrong one. */
 function expected (what: string): (issue: z.core.$ZodRawIssue) => string {
   return issue => issue.input === undefined ? `missing (expected ${what})` : `expected ${what}`
-}
-
-function isPlainObject (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 const nameSchema = z.string({ error: expected('a string') })

@@ -8,7 +8,8 @@
  * JSON. Frames of different calls interleave freely; a call's own frames stay in order.
  */
 import { concat } from 'uint8arrays/concat'
-import { ERROR_CODES, WasmeshError } from '../../errors.ts'
+import { WasmeshError, knownCode } from '../../errors.ts'
+import { isPlainObject } from '../../validation.ts'
 import { MAX_FRAME_PAYLOAD_BYTES } from './constants.ts'
 import { CallNotStarted } from './errors.ts'
 import type { CallAnswer, CallRequest } from './messages.ts'
@@ -287,8 +288,7 @@ export function decodeError (bytes: Uint8Array): WasmeshError {
   const message = typeof v.message === 'string' ? v.message : 'the peer sent an error without a message'
   const details = isPlainObject(v.details) ? v.details : undefined
   if (v.notStarted === true) return new CallNotStarted(message, details)
-  const code: ErrorCode = (ERROR_CODES as readonly unknown[]).includes(v.code) ? v.code as ErrorCode : 'internal'
-  return new WasmeshError(code, message, details)
+  return new WasmeshError(knownCode(v.code), message, details)
 }
 
 function fileHead (file: CallRequest['files'][number]): FileHead {
@@ -316,10 +316,6 @@ function parseObject (bytes: Uint8Array, what: string): Record<string, unknown> 
 
 function badRequest (message: string): WasmeshError {
   return new WasmeshError('bad-request', `malformed call: ${message}`)
-}
-
-function isPlainObject (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 function isCount (v: unknown): v is number {

@@ -3,7 +3,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { z } from 'zod'
-import { ERROR_CODES, WasmeshError, isWasmeshError } from '../../errors.ts'
+import { WasmeshError, errorFromJSON, isWasmeshError } from '../../errors.ts'
 import {
   DEPLOY_DEFAULTS, DEPLOY_PROTOCOL, DEPLOYMENTS_TOPIC, MAX_DEPLOY_MESSAGE_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS
 } from './constants.ts'
@@ -11,7 +11,6 @@ import { deployAnswerSchema, deployRequestSchema } from './messages.ts'
 import { deploymentRecordSchema } from './record.ts'
 import type { DeployAccepted, DeployAnswer, DeployRequest } from './messages.ts'
 import type { DeploymentRecord } from './record.ts'
-import type { ErrorCode } from '../../errors.ts'
 import type { GossipSub, Message } from '@libp2p/gossipsub'
 import type { ComponentLogger, Connection, Logger, Startable, Stream } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
@@ -98,7 +97,7 @@ export class DeployService extends EventEmitter<DeployEvents> implements Startab
       await lp.write(encode(req), { signal })
       const answer = deployAnswerSchema.parse(decode((await lp.read({ signal })).subarray()))
       await stream.close({ signal }).catch(() => {})
-      if (!answer.ok) throw remoteError(answer.error)
+      if (!answer.ok) throw errorFromJSON(answer.error, `peer ${peerId} refused "${req.type}"`)
       return answer
     } catch (err) {
       stream?.abort(err as Error)
@@ -160,12 +159,6 @@ const publicationSchema = z.object({ record: deploymentRecordSchema, n: z.number
 function errorAnswer (err: unknown): DeployAnswer {
   const e = isWasmeshError(err) ? err : new WasmeshError('internal', (err as Error).message)
   return { ok: false, error: e.toJSON().error }
-}
-
-function remoteError (error: { code: string, message: string } & Record<string, unknown>): WasmeshError {
-  const { code, message, ...details } = error
-  const known = (ERROR_CODES as readonly string[]).includes(code) ? code as ErrorCode : 'internal'
-  return new WasmeshError(known, message, Object.keys(details).length > 0 ? details : undefined)
 }
 
 function encode (value: unknown): Uint8Array {

@@ -13,6 +13,7 @@
  */
 import { z } from 'zod'
 import { WasmeshError } from '../../errors.ts'
+import { isPlainObject } from '../../validation.ts'
 import {
   CONTROL_CHARS, DEFAULT_MEDIA_TYPE, isNumberType, LIMITS, MEDIA_TYPE, METHODS, MOUNT_STAGES, outputMount
 } from './description.ts'
@@ -28,10 +29,6 @@ const PARAM_KEY = /^param(0|[1-9][0-9]*)$/
 
 function fail (field: string, message: string): never {
   throw new WasmeshError('bad-request', `description: ${field}: ${message}`, { field })
-}
-
-function isPlainObject (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** zod for the JSON shapes; the field in the error is the full path from the description's root. */
