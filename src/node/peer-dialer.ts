@@ -4,8 +4,8 @@ import type { Libp2p, PeerInfo } from '@libp2p/interface'
 const DIAL_TIMEOUT_MS = 5_000
 /** A failed dial is tried again after 1 s, 2 s, 4 s... up to this many times. */
 const MAX_RETRIES = 6
-/** Most peers with a retry pending. */
-const MAX_RETRYING = 1024
+/** Most peers with a dial scheduled, first or retry (a flood of discoveries must not grow timers without bound). */
+const MAX_SCHEDULED = 1024
 
 /**
  * Dials discovered peers, one connection per pair (see `dialDelayMs`), and tries again when a
@@ -26,7 +26,7 @@ export class PeerDialer {
 
   discovered (peer: PeerInfo): void {
     const id = peer.id.toString()
-    if (this.#stopped || this.#pending.has(id) || this.#connected(peer)) return
+    if (this.#stopped || this.#pending.has(id) || this.#pending.size >= MAX_SCHEDULED || this.#connected(peer)) return
     this.#schedule(peer, dialDelayMs(this.#libp2p.peerId.toString(), id, this.#fallbackMs), 0)
   }
 
@@ -43,7 +43,7 @@ export class PeerDialer {
       if (this.#stopped || this.#connected(peer)) return
       const target = peer.multiaddrs.length > 0 ? peer.multiaddrs : peer.id
       this.#libp2p.dial(target, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) }).catch(() => {
-        if (this.#stopped || attempt >= MAX_RETRIES || this.#pending.size >= MAX_RETRYING || this.#pending.has(id)) return
+        if (this.#stopped || attempt >= MAX_RETRIES || this.#pending.size >= MAX_SCHEDULED || this.#pending.has(id)) return
         this.#schedule(peer, 1_000 * 2 ** attempt, attempt + 1)
       })
     }, delayMs)

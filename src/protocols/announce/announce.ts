@@ -61,7 +61,8 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   /** the newest envelope of each peer heard of, for neighbours that ask; oldest first */
   readonly #envelopes = new Map<string, { seq: number, bytes: Uint8Array }>()
   readonly #current: (peerId: string) => boolean
-  #own?: Uint8Array
+  /** this node's newest signed announcement, for neighbours that ask (its seq may trail #seq when a publish failed) */
+  #own?: { seq: number, bytes: Uint8Array }
   /**
    * Whether an announcement of ours went out while this node was in the topic's gossip mesh,
    * so that it spread to every node; until then it is sent again every REACH_RETRY_MS.
@@ -175,7 +176,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     }
     try {
       const bytes = await sealAnnouncement(announcement, privateKey)
-      if (state === 'up') this.#own = bytes
+      if (state === 'up') this.#own = { seq: announcement.seq, bytes }
       const meshed = meshPeers(pubsub, this.#topic) > 0
       const { recipients } = await pubsub.publish(this.#topic, bytes)
       if (meshed && recipients.length > 0) this.#reached = true
@@ -313,7 +314,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
         // Push as well as pull: what the asker has that this node lacks, this node asks back for.
         if (this.#started && knowsNewer(known, this.#envelopes, self)) this.#askTable(connection.remotePeer)
         const picked: Uint8Array[] = []
-        if (this.#own !== undefined && (known.get(self) ?? -1) < this.#seq) picked.push(this.#own)
+        if (this.#own !== undefined && (known.get(self) ?? -1) < this.#own.seq) picked.push(this.#own.bytes)
         for (const [peerId, { seq, bytes }] of this.#envelopes) {
           if (peerId !== asker && (known.get(peerId) ?? -1) < seq && this.#current(peerId)) picked.push(bytes)
         }
