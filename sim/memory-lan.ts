@@ -2,6 +2,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { memory } from '@libp2p/memory'
 import { plaintext } from '@libp2p/plaintext'
 import { memoryStores } from '../src/node/stores.ts'
+import { Rng } from './rng.ts'
 import { ToldDiscovery } from './told-discovery.ts'
 import type { NodeParts } from '../src/node/parts.ts'
 import type { Load } from '../src/protocols/announce/index.ts'
@@ -34,7 +35,13 @@ interface LanComponents {
  */
 export class MemoryLan {
   readonly #members = new Map<string, Member>()
+  /** who a joiner is told of: the same on every run, so a failing test can be run again alike */
+  readonly #rng: Rng
   #next = 0
+
+  constructor (seed = 1) {
+    this.#rng = new Rng(seed)
+  }
 
   /** A fresh listen address on the memory transport. */
   address (): string {
@@ -55,7 +62,7 @@ export class MemoryLan {
 
   join (member: Member): void {
     const others = [...this.#members.values()]
-    const chosen = others.length <= FANOUT ? others : shuffle(others).slice(0, FANOUT)
+    const chosen = this.#rng.sample(others, FANOUT)
     this.#members.set(member.peerId.toString(), member)
     for (const other of chosen) {
       member.tell({ id: other.peerId, multiaddrs: other.addrs() })
@@ -66,15 +73,6 @@ export class MemoryLan {
   leave (peerId: PeerId): void {
     this.#members.delete(peerId.toString())
   }
-}
-
-function shuffle<T> (items: T[]): T[] {
-  const a = [...items]
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]]
-  }
-  return a
 }
 
 const IDLE_LOAD: Load = { cpu: 0, freeMem: 0, instances: 0 }
