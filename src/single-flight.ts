@@ -21,11 +21,16 @@ export class SingleFlight {
       return await this.#inFlight
     }
     this.#inFlight = (async () => {
-      do {
-        this.#again = false
-        await this.#task()
-      } while (this.#again && this.#more())
-    })().finally(() => { this.#inFlight = undefined })
+      try {
+        do {
+          this.#again = false
+          await this.#task()
+        } while (this.#again && this.#more())
+      } finally {
+        // Here, not in a .finally() on the promise: a call in the hop between would be lost.
+        this.#inFlight = undefined
+      }
+    })()
     return await this.#inFlight
   }
 

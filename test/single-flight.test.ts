@@ -33,6 +33,22 @@ describe('SingleFlight', () => {
     await again
   })
 
+  it('never drops a call made as a run finishes, whatever the microtask hop', async () => {
+    for (let hops = 0; hops < 8; hops++) {
+      const g = gated()
+      const flight = new SingleFlight(g.task)
+      const first = flight.run()
+      await tick()
+      g.release()
+      for (let i = 0; i < hops; i++) await Promise.resolve()
+      const second = flight.run()
+      await tick()
+      g.release()
+      await Promise.all([first, second])
+      expect(g.runs(), `a call ${hops} hops after the run's end`).to.equal(2)
+    }
+  })
+
   it('skips the coalesced run when its owner no longer wants it', async () => {
     const g = gated()
     let wanted = true

@@ -159,7 +159,7 @@ export class Coordinator {
       } catch {
         return undefined // silent or refusing: not a candidate this round
       }
-    }), options.bidTimeoutMs, count)
+    }), options.bidTimeoutMs, count) // the grace for stragglers is a bid's own time to answer
     const neighbours = new Set([...(draft.steps[index - 1]?.peers ?? []), ...(draft.steps[index + 1]?.peers ?? [])])
     const ranked = rankBids(bids, neighbours)
     const winners: string[] = []

@@ -1,6 +1,5 @@
 import { CID } from 'multiformats/cid'
 import { WasmeshError } from '../../errors.ts'
-import { SingleFlight } from '../../single-flight.ts'
 import { participants } from '../../protocols/deploy/index.ts'
 import { learnAddrs } from '../peer-addrs.ts'
 import { CallRouter } from './call-router.ts'
@@ -42,8 +41,8 @@ export interface DeploymentsInit {
 /**
  * This node's part in deployments: coordinator of those submitted here, host of the steps it
  * won, router of calls for all of them. No node is in charge of all: each deployment has its
- * coordinator (holding a lease it renews by re-publishing the record); when that one is gone,
- * the lowest live participant takes over.
+ * coordinator (holding a lease it renews with each participant directly); when that one is
+ * gone, the lowest live participant takes over.
  */
 export class Deployments {
   readonly options: DeployOptions
@@ -76,8 +75,6 @@ export class Deployments {
   readonly #publishedAt = new Map<string, number>()
   /** deployment and peer pairs with a commit or renewal on its way */
   readonly #telling = new Set<string>()
-  /** heal and take over; a burst of departures (each asking for one) runs it at most twice */
-  readonly #reviews = new SingleFlight(async () => { await this.#review() }, () => !this.#stopped)
 
   constructor (init: DeploymentsInit) {
     this.#init = init
@@ -207,6 +204,7 @@ export class Deployments {
     }
     if (record.status === 'removed') this.#heardAt.delete(record.id)
     else this.#heardAt.set(record.id, Date.now())
+    if (record.status === 'removed' || record.coordinator !== this.#self) this.#publishedAt.delete(record.id)
     this.steps.commit(record)
     this.#keepModules(record)
   }
@@ -250,10 +248,10 @@ export class Deployments {
     await this.#publish(record)
   }
 
-  async #ask (peerId: string, req: DeployRequest, timeoutMs: number): Promise<DeployAccepted> {
+  async #ask (peerId: string, req: DeployRequest, timeoutMs: number, openTimeoutMs = this.options.openTimeoutMs): Promise<DeployAccepted> {
     if (peerId === this.#self) return await this.#handle(req)
     await learnAddrs(this.#init.libp2p, this.#init.peers, peerId)
-    return await this.#init.libp2p.services.deploy.ask(peerId, req, timeoutMs, this.options.openTimeoutMs)
+    return await this.#init.libp2p.services.deploy.ask(peerId, req, timeoutMs, openTimeoutMs)
   }
 
   /** Each lease period: renews the leases this node holds (and now and then re-publishes them), then reviews. */
@@ -265,7 +263,7 @@ export class Deployments {
       for (const p of participants(record)) this.#tell(p, record)
       if (now - (this.#publishedAt.get(record.id) ?? 0) >= this.options.republishMs) await this.#publish(record)
     }
-    await this.#reviewSoon()
+    this.#reviewNow()
   }
 
   async #publish (record: DeploymentRecord): Promise<void> {
@@ -274,23 +272,32 @@ export class Deployments {
     await this.#init.libp2p.services.deploy.publish(record)
   }
 
-  /** Sends a record to one peer as a commit (a renewal when unchanged); one at a time per peer and deployment. */
+  /**
+   * Sends a record to one peer as a commit (a renewal when unchanged); one at a time per peer and
+   * deployment. Also to a peer this node thinks gone: it may be alive and only unreachable from
+   * here, and it must not take over for want of a renewal while its replacement is being placed.
+   * Within the lease: the open gets half of it, the answer a renewal period.
+   */
   #tell (peerId: string, record: DeploymentRecord): void {
     const key = `${record.id} ${peerId}`
-    if (peerId === this.#self || this.#telling.has(key) || !this.#alive(peerId)) return
+    if (peerId === this.#self || this.#telling.has(key)) return
     this.#telling.add(key)
-    this.#ask(peerId, { type: 'commit', record }, this.options.commitTimeoutMs)
+    this.#ask(peerId, { type: 'commit', record }, this.options.leaseRenewMs, this.options.leaseMs / 2)
       .catch((err: Error) => { this.#log('telling %s of %s: %s', this.nameOf(peerId), record.id, err.message) })
       .finally(() => { this.#telling.delete(key) })
   }
 
-  /** Reviews now, or once more after the review under way; a failure is logged, never thrown. */
-  async #reviewSoon (): Promise<void> {
-    await this.#reviews.run().catch((err: Error) => { this.#log('review failed: %s', err.message) })
+  /** Reviews now; a failure is logged, never thrown. (A review only starts heals: a burst of departures costs a scan each.) */
+  #reviewNow (): void {
+    try {
+      this.#review()
+    } catch (err) {
+      this.#log('review failed: %s', (err as Error).message)
+    }
   }
 
   /** Heals what lost hosts among the deployments this node coordinates, and takes over those whose coordinator is gone. */
-  async #review (): Promise<void> {
+  #review (): void {
     if (this.#stopped) return
     const now = Date.now()
     if (now >= this.#quietUntil) this.#restored.clear()
@@ -333,7 +340,7 @@ export class Deployments {
   /** Heals at once what a departed peer hosted, rather than at the next tick. */
   readonly #onLeave = (entry: { peerId: string }): void => {
     this.#gone.delete(entry.peerId) // out of the table: not alive either way, and the map stays bounded
-    void this.#reviewSoon()
+    this.#reviewNow()
   }
 
   readonly #onConnect = (evt: CustomEvent<{ toString: () => string }>): void => {
@@ -354,7 +361,7 @@ export class Deployments {
       () => {
         if (libp2p.getConnections(peer).length > 0) return
         this.#gone.set(peerId, Date.now())
-        void this.#reviewSoon()
+        this.#reviewNow()
       })
   }
 

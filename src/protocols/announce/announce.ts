@@ -111,6 +111,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
     pubsub.subscribe(this.#topic)
     this.#started = true
     void this.announce()
+    this.#idleSyncMs = SYNC_MS
     this.#nextSync(SYNC_MS)
   }
 

@@ -25,7 +25,7 @@ export const DEPLOY_DEFAULTS = {
   /**
    * The coordinator re-publishes its records to the whole mesh this often, for nodes that missed
    * a change (a gossip renewal each lease period would cost every node of a big mesh a message
-   * per deployment per second). Nodes that take no part allow two missed re-publications.
+   * per deployment per second). Nodes that take no part allow one missed re-publication.
    */
   republishMs: 10_000,
   /** How long a dial to a peer that dropped its connection may take before it counts as gone. */
