@@ -17,16 +17,18 @@ describe('table sync: what two neighbours exchange', () => {
     expect(knowsNewer(new Map([['me', 99]]), mine, 'me')).to.equal(false)
   })
 
-  it('asks soon while asks bring news, and less and less often while they bring none', () => {
+  it('asks soon while asks bring news, at the period while the mesh grows, and less and less often once settled', () => {
+    const quiet = { taken: false, met: false }
     let idle = SYNC_MS
     const waits: number[] = []
     for (let i = 0; i < 6; i++) {
-      const next = nextSync(idle, false)
+      const next = nextSync(idle, quiet)
       waits.push(next.delayMs)
       idle = next.idleMs
     }
     expect(waits).to.deep.equal([SYNC_MS, 2 * SYNC_MS, 4 * SYNC_MS, 8 * SYNC_MS, MAX_SYNC_MS, MAX_SYNC_MS])
-    expect(nextSync(idle, true)).to.deep.equal({ delayMs: SYNC_SOON_MS, idleMs: SYNC_MS })
+    expect(nextSync(idle, { taken: true, met: true })).to.deep.equal({ delayMs: SYNC_SOON_MS, idleMs: SYNC_MS })
+    expect(nextSync(idle, { taken: false, met: true })).to.deep.equal({ delayMs: SYNC_MS, idleMs: SYNC_MS })
   })
 
   it('reads a request of [peer id, seq] pairs and refuses anything else', () => {

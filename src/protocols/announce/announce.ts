@@ -74,6 +74,8 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   #syncTimer?: NodeJS.Timeout
   /** the wait before the next ask while asking brings nothing */
   #idleSyncMs = SYNC_MS
+  /** peers this node has heard of so far, by any path */
+  #met = 0
   /**
    * Asks run one after another, each listing what the ones before brought: a node meeting its
    * first neighbours all at once would otherwise be sent the whole table by each of them.
@@ -213,7 +215,7 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
       return
     }
     if (!isNewer(this.#envelopes, ann.peerId, ann.seq)) return
-    this.#envelopes.delete(ann.peerId) // re-inserted last: the map's order is age
+    if (!this.#envelopes.delete(ann.peerId)) this.#met++ // re-inserted last: the map's order is age
     this.#envelopes.set(ann.peerId, { seq: ann.seq, bytes })
     if (this.#envelopes.size > MAX_SYNC_ENTRIES) this.#envelopes.delete(this.#envelopes.keys().next().value as string)
   }
@@ -233,17 +235,19 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
   }
 
   /**
-   * Anti-entropy: what a random neighbour knows that this node missed. While asking brings news
-   * (a mesh forming), again within a second; while it brings none, less and less often.
+   * Anti-entropy: what a random neighbour knows that this node missed. While asking brings news,
+   * again within a second; while the mesh still grows, at the sync period; once it is settled,
+   * less and less often.
    */
   #nextSync (delayMs: number): void {
     this.#syncTimer = setTimeout(() => {
       const neighbours = this.#components.pubsub.getSubscribers(this.#topic)
-      const before = this.#taken
+      const taken = this.#taken
+      const met = this.#met
       if (neighbours.length > 0) this.#askTable(neighbours[Math.floor(Math.random() * neighbours.length)])
       void this.#asks.then(() => {
         if (!this.#started) return
-        const next = nextSync(this.#idleSyncMs, this.#taken > before)
+        const next = nextSync(this.#idleSyncMs, { taken: this.#taken > taken, met: this.#met > met })
         this.#idleSyncMs = next.idleMs
         this.#nextSync(next.delayMs)
       })
@@ -329,12 +333,15 @@ export class AnnounceService extends EventEmitter<AnnounceEvents> implements Sta
 }
 
 /**
- * The wait before the next anti-entropy ask, and the idle wait after it: soon while asking brings
- * news; otherwise the idle wait, doubling up to MAX_SYNC_MS (in a settled mesh of hundreds, every
- * ask moves a whole table to bring nothing). Pure.
+ * The wait before the next anti-entropy ask, and the idle wait after it, from what happened since
+ * the last ask: it brought announcements (`taken`): soon; new peers were heard of by any path
+ * (`met`: the mesh still grows, and some node may lack what this one lacks): the sync period;
+ * neither: the idle wait, doubling up to MAX_SYNC_MS (in a settled mesh of hundreds, every ask
+ * moves a whole table to bring nothing). Pure.
  */
-export function nextSync (idleMs: number, news: boolean): { delayMs: number, idleMs: number } {
-  if (news) return { delayMs: SYNC_SOON_MS, idleMs: SYNC_MS }
+export function nextSync (idleMs: number, since: { taken: boolean, met: boolean }): { delayMs: number, idleMs: number } {
+  if (since.taken) return { delayMs: SYNC_SOON_MS, idleMs: SYNC_MS }
+  if (since.met) return { delayMs: SYNC_MS, idleMs: SYNC_MS }
   return { delayMs: idleMs, idleMs: Math.min(idleMs * 2, MAX_SYNC_MS) }
 }
 
