@@ -8,8 +8,8 @@
  *     processes until every node's GET /peers lists the other two with their skills, as seen
  *     by a poller process inside each namespace (the namespaces have no route to the root
  *     namespace). Needs root; skipped, with the reason, where namespaces cannot be made.
- * (b) N (default 50) in-process nodes on a MemoryLan (memory transport, the simulator's
- *     discovery), each run in a fresh child process so its RSS is its own. Timed from the
+ * (b) N (default 50) in-process nodes on a MemoryLan (the memory transport as it comes, without
+ *     the simulator's yielding wrapper; told discovery as in the simulator), each run in a fresh child process so its RSS is its own. Timed from the
  *     first start() call until all N tables hold N-1 peers with the right skills.
  *
  * Both use the default heartbeat (2 s). Nodes get skills round-robin: camera, dht, none.

@@ -36,12 +36,8 @@ interface LanComponents {
 export class MemoryLan {
   readonly #members = new Map<string, Member>()
   /** who a joiner is told of: the same on every run, so a failing test can be run again alike */
-  readonly #rng: Rng
+  readonly #rng = new Rng(1)
   #next = 0
-
-  constructor (seed = 1) {
-    this.#rng = new Rng(seed)
-  }
 
   /** A fresh listen address on the memory transport. */
   address (): string {

@@ -26,7 +26,6 @@ const SAMPLE_MS = 500
 const DEPLOY_RETRY_MS = 15_000
 /** the record reaches every node by gossip: time for that before the load begins */
 const SETTLE_MS = 2_000
-/** how often the simulated LAN repeats itself, as mDNS does (its default query period) */
 
 interface LiveNode extends PlannedNode {
   peerId: string
@@ -238,9 +237,9 @@ async function startNodes (planned: PlannedNode[], threads: SimThreads, lan: Sim
   }
 }
 
-/** Every live node, with its skills digest and segment: what every node of its segment should know. */
+/** Every live node, with its skills digest: what every node of its segment (the threads know them) should know. */
 function expected (live: Map<number, LiveNode>): ExpectedPeer[] {
-  return [...live.values()].map(n => ({ peerId: n.peerId, digest: digestOf(n.skills), segment: n.segment }))
+  return [...live.values()].map(n => ({ peerId: n.peerId, digest: digestOf(n.skills) }))
 }
 
 function digestOf (skills: string[]): string {

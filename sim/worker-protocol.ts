@@ -20,7 +20,6 @@ export interface ToldPeer {
 export interface ExpectedPeer {
   peerId: string
   digest: string
-  segment: number
 }
 
 export interface CallOrder {

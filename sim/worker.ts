@@ -39,8 +39,6 @@ interface SimNode {
 const nodes = new Map<number, SimNode>()
 const segments = new Segments()
 let expected: ExpectedPeer[] = []
-/** each expected peer's segment, by peer id */
-let segmentOf = new Map<string, number>()
 let announcements = new LatencyHistogram()
 /** counters of nodes already stopped, so totals do not drop when nodes leave */
 let stoppedGossip = 0
@@ -82,11 +80,10 @@ function known (n: SimNode): { known: number, of: number } {
 
 function count (n: SimNode): { known: number, of: number } {
   const self = n.node.peerId
-  const mine = segmentOf.get(self) ?? 0
   let k = 0
   let of = 0
   for (const e of expected) {
-    if (e.peerId === self || e.segment !== mine) continue
+    if (e.peerId === self || !segments.linked(self, e.peerId)) continue
     of++
     if (n.node.peers.get(e.peerId)?.digest === e.digest) k++
   }
@@ -140,7 +137,10 @@ async function call (index: number, order: CallOrder): Promise<CallResult> {
 
 function setSegments (segmentOf: Array<[string, number]> | null): void {
   segments.set(segmentOf === null ? null : new Map(segmentOf))
-  for (const n of nodes.values()) segments.cut(n.node.libp2p)
+  for (const n of nodes.values()) {
+    segments.cut(n.node.libp2p)
+    n.counted = undefined
+  }
 }
 
 async function handle (req: WorkerRequest): Promise<unknown> {
@@ -149,7 +149,6 @@ async function handle (req: WorkerRequest): Promise<unknown> {
       return await Promise.all(req.nodes.map(create))
     case 'expect':
       expected = req.peers
-      segmentOf = new Map(expected.map(e => [e.peerId, e.segment]))
       for (const n of nodes.values()) n.counted = undefined
       return null
     case 'sample':

@@ -1,3 +1,4 @@
+import { setImmediate as tick } from 'node:timers/promises'
 import { expect } from 'chai'
 import { SingleFlight } from '../src/single-flight.ts'
 
@@ -12,7 +13,6 @@ function gated (): { runs: () => number, release: () => void, task: () => Promis
   }
 }
 
-const tick = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
 
 describe('SingleFlight', () => {
   it('coalesces a burst of calls during a run into one more run', async () => {

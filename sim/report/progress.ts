@@ -22,8 +22,7 @@ export class Progress {
   private current = ''
   private index = 0
   private lastLine = -Infinity
-  private drawn = false
-  /** what the terminal shows now: the same line is not written again (calls update it per call) */
+  /** what the terminal shows now ('' once closed): the same line is not written again (calls update it per call) */
   private shown = ''
 
   constructor (out: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>, options: ProgressOptions = {}) {
@@ -42,7 +41,6 @@ export class Progress {
     if (this.out.isTTY === true) {
       if (line !== this.shown) this.out.write(`\r\x1b[2K${line}`)
       this.shown = line
-      this.drawn = true
     } else if (changed || this.now() - this.lastLine >= this.everyMs) {
       this.out.write(line + '\n')
       this.lastLine = this.now()
@@ -52,8 +50,8 @@ export class Progress {
   /** Replaces the bar with a closing line, so what is printed next starts on its own. */
   done (): void {
     const line = `[${this.elapsed()}] done`
-    this.out.write(this.out.isTTY === true && this.drawn ? `\r\x1b[2K${line}\n` : `${line}\n`)
-    this.drawn = false
+    this.out.write(this.out.isTTY === true && this.shown !== '' ? `\r\x1b[2K${line}\n` : `${line}\n`)
+    this.shown = ''
   }
 
   private elapsed (): string {

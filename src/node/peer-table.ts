@@ -76,8 +76,18 @@ export function decideAnnouncement (known: PeerEntry | undefined, lastSeqOfDepar
 
 type Described = Pick<PeerEntry, 'name' | 'http' | 'addrs' | 'digest' | 'modules'>
 
+/**
+ * An opened announcement is deep-frozen and shared (openAnnouncement): its fields, the skills
+ * digest above all, are worked out once however many tables take it (hundreds in a simulator).
+ */
+const fieldsOf = new WeakMap<Announcement, Described>()
+
 function entryFields (ann: Announcement): Described {
-  return { name: ann.name, http: ann.http, addrs: ann.addrs, digest: skillsDigest(ann.skills), modules: ann.modules }
+  const known = fieldsOf.get(ann)
+  if (known !== undefined) return known
+  const fields = { name: ann.name, http: ann.http, addrs: ann.addrs, digest: skillsDigest(ann.skills), modules: ann.modules }
+  if (Object.isFrozen(ann)) fieldsOf.set(ann, fields)
+  return fields
 }
 
 /** True when nothing a user or a placement decision cares about differs (load and times aside). */

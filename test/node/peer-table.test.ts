@@ -65,6 +65,22 @@ describe('peer table', () => {
     expect(table.get(A)?.digest).to.equal(skillsDigest([SKILL_CATALOG.sys, SKILL_CATALOG.dht]))
   })
 
+  it('reads an opened (frozen, shared) announcement\'s skills once, however many tables take it', () => {
+    const { sys, dht } = SKILL_CATALOG
+    let reads = 0
+    const counted = Object.freeze(Object.defineProperty({ ...sys }, 'name', { get: () => { reads++; return sys.name }, enumerable: true }))
+    const shared = Object.freeze(ann({ skills: Object.freeze([counted, Object.freeze({ ...dht })]) as Announcement['skills'] }))
+    const first = tableWithClock().table
+    first.applyAnnouncement(shared)
+    expect(first.get(A)?.digest).to.equal(skillsDigest([sys, dht]))
+    const afterFirst = reads
+    expect(afterFirst).to.be.above(0)
+    const second = tableWithClock().table
+    second.applyAnnouncement(shared)
+    expect(second.get(A)?.digest).to.equal(skillsDigest([sys, dht]))
+    expect(reads).to.equal(afterFirst)
+  })
+
   it('expires a peer after the missed heartbeats, not before', () => {
     const { table, clock, events } = tableWithClock()
     table.applyAnnouncement(ann({ seq: 1, heartbeatMs: 1000 }))

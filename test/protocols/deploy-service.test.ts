@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { defaultLogger } from '@libp2p/logger'
 import { expect } from 'chai'
 import { DeployService } from '../../src/protocols/deploy/index.ts'
@@ -9,12 +10,6 @@ import type { WasmeshNode } from '../../src/node/node.ts'
 import type { AbortOptions, PeerId, Stream } from '@libp2p/interface'
 
 const BID = { freeMem: 1, cpu: 0, instances: 0, cached: false }
-const sleep = async (ms: number, signal?: AbortSignal): Promise<void> => {
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason) }, { once: true })
-  })
-}
 
 describe('deploy protocol requests', function () {
   this.timeout(30_000)
@@ -29,7 +24,7 @@ describe('deploy protocol requests', function () {
     const { libp2p } = nodes[0]
     const connectionManager = {
       openStream: async (peer: PeerId, protocol: string, options: AbortOptions): Promise<Stream> => {
-        await sleep(openMs, options.signal)
+        await sleep(openMs, undefined, { signal: options.signal })
         return await libp2p.dialProtocol(peer, protocol, options)
       }
     }

@@ -63,7 +63,7 @@ describe('skills file', () => {
     expect(skillsDigest([sys])).to.match(/^[0-9a-f]{16}$/)
   })
 
-  it('digests a list that can still change afresh each time, a frozen one once', () => {
+  it('digests a list that can still change afresh each time', () => {
     const { sys, camera, dht } = SKILL_CATALOG
     const open = [sys, camera]
     const before = skillsDigest(open)
@@ -72,14 +72,5 @@ describe('skills file', () => {
     expect(skillsDigest(open)).to.equal(skillsDigest([sys, camera, dht]))
     const frozen = Object.freeze([Object.freeze({ ...sys }), Object.freeze({ ...dht })])
     expect(skillsDigest(frozen)).to.equal(skillsDigest([sys, dht])).and.equal(skillsDigest(frozen))
-    // a frozen list is read once: the second digest comes from memory
-    let reads = 0
-    const counted = Object.freeze(Object.defineProperty({ ...sys }, 'name', { get: () => { reads++; return sys.name }, enumerable: true }))
-    const watched = Object.freeze([counted, Object.freeze({ ...dht })])
-    expect(skillsDigest(watched)).to.equal(skillsDigest([sys, dht]))
-    const afterFirst = reads
-    expect(afterFirst).to.be.above(0)
-    expect(skillsDigest(watched)).to.equal(skillsDigest([sys, dht]))
-    expect(reads).to.equal(afterFirst)
   })
 })

@@ -6,7 +6,7 @@
  * `enough`, the round waits for all. Late answers are ignored (a bid reserves nothing).
  * `undefined` answers (refusals, failures) count as answered.
  */
-export async function collectBids<T> (asks: ReadonlyArray<Promise<T | undefined>>, graceMs: number, enough = 1): Promise<T[]> {
+export async function collectBids<T> (asks: ReadonlyArray<Promise<T | undefined>>, graceMs: number, enough: number): Promise<T[]> {
   const bids: T[] = []
   return await new Promise<T[]>((resolve) => {
     let left = asks.length

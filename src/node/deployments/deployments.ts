@@ -1,6 +1,6 @@
 import { CID } from 'multiformats/cid'
 import { WasmeshError } from '../../errors.ts'
-import { participants } from '../../protocols/deploy/index.ts'
+import { involves, participants } from '../../protocols/deploy/index.ts'
 import { learnAddrs } from '../peer-addrs.ts'
 import { CallRouter } from './call-router.ts'
 import { Coordinator, audience } from './coordinator.ts'
@@ -131,7 +131,7 @@ export class Deployments {
     libp2p.addEventListener('peer:connect', this.#onConnect)
     this.#init.peers.on('leave', this.#onLeave)
     this.#init.peers.on('join', this.#onJoin)
-    this.#timer = setInterval(() => { void this.#tick() }, this.options.leaseRenewMs)
+    this.#timer = setInterval(() => { this.#tick() }, this.options.leaseRenewMs)
     this.#timer.unref()
   }
 
@@ -219,7 +219,7 @@ export class Deployments {
     for (const step of record.steps) {
       if (modules.local(step.cid) !== undefined) continue
       modules.fetch(CID.parse(step.cid), { timeoutMs: this.#init.fetchTimeoutMs, descriptionCid: step.descriptionCid })
-        .catch((err: Error) => { this.#log(`keeping module ${step.cid}: ${err.message}`) })
+        .catch((err: Error) => { this.#log('keeping module %s: %s', step.cid, err.message) })
     }
   }
 
@@ -236,7 +236,7 @@ export class Deployments {
   async #commit (record: DeploymentRecord, previous: DeploymentRecord | undefined): Promise<void> {
     // A record that lost to a newer one meanwhile (another node's heal or removal) is dropped.
     if (await this.book.apply(record) === false) return
-    if (this.#log.enabled) this.#log(`committing ${record.id} v${record.version} (${record.status}, coordinator ${this.nameOf(record.coordinator)}): ${record.steps.map(s => s.peers.map(p => this.nameOf(p)).join('+')).join(' | ')}`)
+    if (this.#log.enabled) this.#log('committing %s v%d (%s, coordinator %s): %s', record.id, record.version, record.status, this.nameOf(record.coordinator), record.steps.map(s => s.peers.map(p => this.nameOf(p)).join('+')).join(' | '))
     if (record.status === 'removed') this.#heardAt.delete(record.id)
     else this.#heardAt.set(record.id, Date.now())
     this.steps.commit(record)
@@ -255,15 +255,15 @@ export class Deployments {
   }
 
   /** Each lease period: renews the leases this node holds (and now and then re-publishes them), then reviews. */
-  async #tick (): Promise<void> {
+  #tick (): void {
     if (this.#stopped) return
     const now = Date.now()
     for (const record of this.book.list()) {
       if (record.coordinator !== this.#self) continue
       for (const p of participants(record)) this.#tell(p, record)
-      if (now - (this.#publishedAt.get(record.id) ?? 0) >= this.options.republishMs) await this.#publish(record)
+      if (now - (this.#publishedAt.get(record.id) ?? 0) >= this.options.republishMs) void this.#publish(record)
     }
-    this.#reviewNow()
+    this.#review()
   }
 
   async #publish (record: DeploymentRecord): Promise<void> {
@@ -287,16 +287,10 @@ export class Deployments {
       .finally(() => { this.#telling.delete(key) })
   }
 
-  /** Reviews now; a failure is logged, never thrown. (A review only starts heals: a burst of departures costs a scan each.) */
-  #reviewNow (): void {
-    try {
-      this.#review()
-    } catch (err) {
-      this.#log('review failed: %s', (err as Error).message)
-    }
-  }
-
-  /** Heals what lost hosts among the deployments this node coordinates, and takes over those whose coordinator is gone. */
+  /**
+   * Heals what lost hosts among the deployments this node coordinates, and takes over those whose
+   * coordinator is gone. It only starts heals, so a burst of departures costs a scan each.
+   */
   #review (): void {
     if (this.#stopped) return
     const now = Date.now()
@@ -309,12 +303,13 @@ export class Deployments {
         continue
       }
       if (quiet) continue
-      const leaseMs = participants(record).includes(this.#self) ? this.options.leaseMs : this.options.leaseMs + 2 * this.options.republishMs
+      // (involves: the coordinator is not this node here, so it asks whether this node hosts a step)
+      const leaseMs = involves(record, this.#self) ? this.options.leaseMs : this.options.leaseMs + 2 * this.options.republishMs
       const lapsed = !this.#alive(record.coordinator) || now - (this.#heardAt.get(record.id) ?? now) > leaseMs
       if (!lapsed) continue
       everyone ??= [this.#self, ...this.#init.peers.list().map(p => p.peerId)]
       if (successor(record, (p) => this.#alive(p), everyone) === this.#self) {
-        this.#log(`taking over ${record.id} from ${this.nameOf(record.coordinator)}`)
+        this.#log('taking over %s from %s', record.id, this.nameOf(record.coordinator))
         this.#heal(record)
       }
     }
@@ -340,7 +335,7 @@ export class Deployments {
   /** Heals at once what a departed peer hosted, rather than at the next tick. */
   readonly #onLeave = (entry: { peerId: string }): void => {
     this.#gone.delete(entry.peerId) // out of the table: not alive either way, and the map stays bounded
-    this.#reviewNow()
+    this.#review()
   }
 
   readonly #onConnect = (evt: CustomEvent<{ toString: () => string }>): void => {
@@ -361,7 +356,7 @@ export class Deployments {
       () => {
         if (libp2p.getConnections(peer).length > 0) return
         this.#gone.set(peerId, Date.now())
-        this.#reviewNow()
+        this.#review()
       })
   }
 

@@ -1,9 +1,10 @@
-import { DEFAULT_MAX_FILE_BYTES } from '../../protocols/call/index.ts'
+import { DEFAULT_MAX_FILE_BYTES, DEFAULT_OPEN_TIMEOUT_MS } from '../../protocols/call/index.ts'
 import { DEPLOY_DEFAULTS } from '../../protocols/deploy/index.ts'
 
 /** How placement and calls behave; every field has a default here. */
 export interface DeployOptions {
   bidTimeoutMs: number
+  /** how long opening a deploy request's stream may take, a first dial included (its answer's timeout starts after) */
   openTimeoutMs: number
   prepareTimeoutMs: number
   commitTimeoutMs: number
@@ -23,6 +24,8 @@ export interface DeployOptions {
 
 export const DEFAULT_DEPLOY_OPTIONS: DeployOptions = {
   ...DEPLOY_DEFAULTS,
+  // the same wait as a call's first stream to a peer
+  openTimeoutMs: DEFAULT_OPEN_TIMEOUT_MS,
   resolveTimeoutMs: 20_000,
   callTimeoutMs: 30_000,
   maxCallFileBytes: DEFAULT_MAX_FILE_BYTES

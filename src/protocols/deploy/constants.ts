@@ -10,8 +10,6 @@ export const MAX_OUTBOUND_STREAMS = 128
 export const DEPLOY_DEFAULTS = {
   /** How long a candidate has to bid, once the stream to it is open. */
   bidTimeoutMs: 300,
-  /** How long opening a request's stream may take, a first dial included (a request's own timeout starts after). */
-  openTimeoutMs: 3_000,
   /** How long a winner has to fetch the module and files and start the guest. */
   prepareTimeoutMs: 30_000,
   /** How long a participant has to take a commit or an abort. */

@@ -5,7 +5,7 @@ import { lpStream } from '@libp2p/utils'
 import { z } from 'zod'
 import { WasmeshError, errorFromJSON, isWasmeshError } from '../../errors.ts'
 import {
-  DEPLOY_DEFAULTS, DEPLOY_PROTOCOL, DEPLOYMENTS_TOPIC, MAX_DEPLOY_MESSAGE_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS
+  DEPLOY_PROTOCOL, DEPLOYMENTS_TOPIC, MAX_DEPLOY_MESSAGE_BYTES, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS
 } from './constants.ts'
 import { deployAnswerSchema, deployRequestSchema } from './messages.ts'
 import { deploymentRecordSchema } from './record.ts'
@@ -85,14 +85,12 @@ export class DeployService extends EventEmitter<DeployEvents> implements Startab
    * Opening the stream (a first dial included) has `openTimeoutMs`; the answer's `timeoutMs`
    * starts once it is open, so a peer not yet connected is not judged slow for the dial.
    */
-  async ask (peerId: string, req: DeployRequest, timeoutMs: number, openTimeoutMs: number = DEPLOY_DEFAULTS.openTimeoutMs): Promise<DeployAccepted> {
+  async ask (peerId: string, req: DeployRequest, timeoutMs: number, openTimeoutMs: number): Promise<DeployAccepted> {
     let signal = AbortSignal.timeout(openTimeoutMs)
-    let waited = `could not be reached within ${openTimeoutMs} ms`
     let stream: Stream | undefined
     try {
       stream = await this.#components.connectionManager.openStream(peerIdFromString(peerId), DEPLOY_PROTOCOL, { signal })
       signal = AbortSignal.timeout(timeoutMs)
-      waited = `did not answer "${req.type}" within ${timeoutMs} ms`
       const lp = lpStream(stream, { maxDataLength: MAX_DEPLOY_MESSAGE_BYTES })
       await lp.write(encode(req), { signal })
       const answer = deployAnswerSchema.parse(decode((await lp.read({ signal })).subarray()))
@@ -102,7 +100,11 @@ export class DeployService extends EventEmitter<DeployEvents> implements Startab
     } catch (err) {
       stream?.abort(err as Error)
       if (isWasmeshError(err)) throw err
-      if (signal.aborted) throw new WasmeshError('timeout', `peer ${peerId} ${waited}`)
+      if (signal.aborted) {
+        throw new WasmeshError('timeout', stream === undefined
+          ? `peer ${peerId} could not be reached within ${openTimeoutMs} ms`
+          : `peer ${peerId} did not answer "${req.type}" within ${timeoutMs} ms`)
+      }
       throw new WasmeshError('unavailable', `peer ${peerId} could not take "${req.type}": ${(err as Error).message}`)
     }
   }

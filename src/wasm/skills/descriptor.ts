@@ -30,18 +30,6 @@ export type SkillDescriptor = z.infer<typeof skillDescriptorSchema>
  * peer's skills is current without shipping the descriptors.
  */
 export function skillsDigest (skills: readonly SkillDescriptor[]): string {
-  // Opened announcements are frozen and shared: every node of a process applying one digests it once.
-  const frozen = Object.isFrozen(skills) && skills.every(s => Object.isFrozen(s))
-  const known = frozen ? digests.get(skills) : undefined
-  if (known !== undefined) return known
-  const digest = digestOf(skills)
-  if (frozen) digests.set(skills, digest)
-  return digest
-}
-
-const digests = new WeakMap<readonly SkillDescriptor[], string>()
-
-function digestOf (skills: readonly SkillDescriptor[]): string {
   const canonical = [...skills]
     .sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
     .map(s => [s.name, s.version, Object.keys(s.functions).sort().map(f => [f, s.functions[f].params, s.functions[f].results])])
