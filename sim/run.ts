@@ -49,6 +49,8 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
   const phases = new PhaseClock('starting nodes')
   let sampling = true
   let sampler: Promise<void> | undefined
+  /** why sampling stopped, if a thread failed: rethrown by the run, never left unhandled while it sleeps */
+  let samplerError: Error | undefined
   try {
     // --- discovery
     progress?.phase('starting nodes', 0)
@@ -66,7 +68,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
         const share = (x: number): number => expectedReady && liveCount > 0 ? x / liveCount : 0
         timeline.push({ t: Math.round(performance.now() - t0), converged: share(complete), known: share(known) })
       }
-    })()
+    })().catch((err: Error) => { samplerError = err; sampling = false })
     await startNodes(plan.nodes, threads, lan, live, (n) => progress?.phase('starting nodes', n / plan.nodes.length))
     await threads.all({ op: 'expect', peers: expected(live) })
     expectedReady = true
@@ -75,6 +77,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
     let convergedMs: number | null = null
     const convergeBy = t0 + s.convergeTimeoutS * 1000
     while (performance.now() < convergeBy) {
+      if (samplerError !== undefined) throw samplerError
       const last = timeline.at(-1)
       if (last !== undefined && last.converged === 1) {
         convergedMs = last.t
@@ -153,6 +156,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
     for (const h of await threads.all<HistogramData>({ op: 'announcements' })) announcements.merge(h)
     sampling = false
     await sampler
+    if (samplerError !== undefined) throw samplerError
     const lastSample = await threads.all<Sample>({ op: 'sample' })
 
     // --- what it all came to
@@ -186,7 +190,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
   } finally {
     // A run that failed must not leave the sampler asking stopped threads.
     sampling = false
-    await sampler?.catch(() => {})
+    await sampler
     await threads.close()
     await rm(dir, { recursive: true, force: true })
   }
