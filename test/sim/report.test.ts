@@ -107,7 +107,8 @@ describe('sim report', () => {
       'n1,n2 → n7', 'unsatisfiable: no node with skill gps', '5.00 s', // deploys
       '201', '94.0 %', '100.0 %', 'timeout 9', 'unavailable 3', // calls
       'never', '1.23 s', // recovery
-      '12.3 msg/s', '4.6 kB/s', '8.5 ms/s', '85.2 MB', '34.3 s' // per node, wall time
+      '12.3 msg/s', '4.6 kB/s', '8.5 ms/s', '85.2 MB', '34.3 s', // per node, wall time
+      'deploying', '1.25 s' // the phases of the wall time
     ]) expect(text).to.include(figure)
     // aligned: the deploys' result column starts at the same place in every row
     const deployRows = text.split('\n').filter(l => /^ {2}(deployment|thumbs|nowhere) /.test(l))
