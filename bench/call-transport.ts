@@ -1,6 +1,7 @@
 /**
  * Call transport benchmark: two processes on loopback TCP (yamux; noise by default, `--plaintext`
- * for none). This process calls; a forked child (the same file, `--host`) answers with an echo.
+ * for none; the encrypter wrapped in coalescedWrites as a node's is, so a message leaves in one
+ * socket write). This process calls; a forked child (the same file, `--host`) answers with an echo.
  *
  *   node_modules/.bin/node bench/call-transport.ts [--plaintext] [--calls N]
  *
@@ -20,6 +21,7 @@ import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import { coalescedWrites } from '../src/node/coalesced-writes.ts'
 import { callService } from '../src/protocols/call/index.ts'
 import type { CallRequest, CallService } from '../src/protocols/call/index.ts'
 import type { Libp2p } from '@libp2p/interface'
@@ -37,7 +39,7 @@ async function startNode (): Promise<Libp2p<{ call: CallService }>> {
   return await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    connectionEncrypters: [opts.plaintext ? plaintext() : noise()],
+    connectionEncrypters: [coalescedWrites(opts.plaintext ? plaintext() : noise())],
     streamMuxers: [yamux()],
     connectionMonitor: { enabled: false },
     services: { call: callService() }

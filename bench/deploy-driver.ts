@@ -9,12 +9,15 @@
  * Commands (all times in ms; `expect` is the exact body a call must answer, else it counts
  * as an error):
  *   {op: 'req', method, path, json?, wasm? (base64), headers?, timeoutMs}  -> {status, body, ms}
- *   {op: 'seq', path, json, n, timeoutMs, expect}                           -> {ms: [...], errors, firstError, cpuMs}
- *   {op: 'load', path, json, concurrency, durationMs, timeoutMs, expect}    -> {calls, errors, firstError, ms, cpuMs}
+ *   {op: 'seq', path, json, n, timeoutMs, expect, port?}                    -> {ms: [...], errors, firstError, cpuMs}
+ *   {op: 'load', path, json, concurrency, durationMs, timeoutMs, expect, port?} -> {calls, errors, firstError, ms, cpuMs}
+ *        (`port`: call 127.0.0.1:port instead of the node, e.g. a relay)
  *   {op: 'recover', path, json, headers, timeoutMs, deadlineMs, pauseMs, expect}
  *        calls until one succeeds -> {okAt (Date.now() at its answer), attempts, failures: {answer: count}}
  *   {op: 'echo', port}                 starts a plain TCP echo server on 0.0.0.0:port -> {}
  *   {op: 'ping', host, port, n, size}  n sequential round trips of `size` bytes to an echo server -> {ms: [...]}
+ *   {op: 'relay', port, host, targetPort}  starts a plain TCP relay: each connection to 0.0.0.0:port is
+ *        piped both ways to host:targetPort, bytes as they come (no parsing) -> {}
  */
 import { Agent, request } from 'node:http'
 import { connect, createServer } from 'node:net'
@@ -25,9 +28,9 @@ const agent = new Agent({ keepAlive: true, maxSockets: 256 })
 
 interface Reply { status: number, body: string }
 
-function send (method: string, path: string, body: Buffer | undefined, headers: Record<string, string>, timeoutMs: number): Promise<Reply> {
+function send (method: string, path: string, body: Buffer | undefined, headers: Record<string, string>, timeoutMs: number, port: string | number = base.port): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ agent, host: base.hostname, port: base.port, method, path, headers: body === undefined ? headers : { ...headers, 'content-length': String(body.length) } }, res => {
+    const req = request({ agent, host: base.hostname, port, method, path, headers: body === undefined ? headers : { ...headers, 'content-length': String(body.length) } }, res => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => { chunks.push(c) })
       res.on('end', () => { clearTimeout(timer); resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }) })
@@ -41,12 +44,12 @@ function send (method: string, path: string, body: Buffer | undefined, headers: 
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 
-interface CallSpec { path: string, json: unknown, timeoutMs: number, expect: string, headers?: Record<string, string> }
+interface CallSpec { path: string, json: unknown, timeoutMs: number, expect: string, headers?: Record<string, string>, port?: number }
 
 /** One call: null if it answered `expect`, else why not (an error code, a status, a client error). */
 async function call (spec: CallSpec, body: Buffer): Promise<string | null> {
   try {
-    const res = await send('POST', spec.path, body, { ...JSON_HEADERS, ...spec.headers }, spec.timeoutMs)
+    const res = await send('POST', spec.path, body, { ...JSON_HEADERS, ...spec.headers }, spec.timeoutMs, spec.port)
     if (res.status === 200 && res.body === spec.expect) return null
     let code = ''
     try { code = (JSON.parse(res.body) as { error?: { code?: string } }).error?.code ?? '' } catch { /* not JSON */ }
@@ -130,6 +133,19 @@ async function run (cmd: Record<string, unknown>): Promise<Record<string, unknow
     }
     case 'echo': {
       const server = createServer(socket => { socket.setNoDelay(true); socket.pipe(socket) })
+      await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(cmd.port as number, '0.0.0.0', resolve) })
+      server.unref()
+      return {}
+    }
+    case 'relay': {
+      const server = createServer(downstream => {
+        downstream.setNoDelay(true)
+        const upstream = connect({ host: cmd.host as string, port: cmd.targetPort as number, noDelay: true })
+        downstream.pipe(upstream).pipe(downstream)
+        const drop = (): void => { downstream.destroy(); upstream.destroy() }
+        downstream.once('error', drop).once('close', drop)
+        upstream.once('error', drop).once('close', drop)
+      })
       await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(cmd.port as number, '0.0.0.0', resolve) })
       server.unref()
       return {}
