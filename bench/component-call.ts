@@ -18,12 +18,12 @@ import { componentImports, instantiateComponent } from '../src/wasm/component/in
 import { transpileComponent } from '../src/wasm/component/transpile.ts'
 import { sensorComponent } from '../test/helpers/fixtures.ts'
 import { testComponentHost } from '../test/helpers/component-host.ts'
+import { median } from './stats.ts'
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '2000000' }, rounds: { type: 'string', default: '7' } } })
 const CALLS = Number(values.calls)
 const ROUNDS = Number(values.rounds)
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 type Add = (a: number, b: number) => number
 

@@ -47,7 +47,7 @@ import { wat, withCustomSection } from '../test/helpers/fixtures.ts'
 import { Watched } from '../test/helpers/peers-poller.ts'
 import type { ChildProcess } from 'node:child_process'
 import type { Lan } from '../test/helpers/netns.ts'
-import { median, sleep } from './stats.ts'
+import { ascending, median, percentile, sleep } from './stats.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const NODE_BIN = join(ROOT, 'node_modules', '.bin', 'node')
@@ -70,8 +70,6 @@ const RECOVER_PAUSE_MS = 5
 const ECHO_PORT = 9099
 const RELAY_PORT = 9098
 
-/** nearest-rank percentile of sorted values */
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p / 100 * sorted.length) - 1))]
 const f2 = (ms: number): string => ms.toFixed(2)
 const f0 = (ms: number): string => String(Math.round(ms))
 
@@ -308,8 +306,8 @@ interface SeqAnswer { ms: number[], errors: number, firstError: string | null, c
 interface LoadAnswer { calls: number, errors: number, firstError: string | null, ms: number, cpuMs: number }
 
 function latencyStats (ms: number[], errors: number): LatencyStats {
-  const s = [...ms].sort((x, y) => x - y)
-  return { n: s.length, errors, p50: pct(s, 50), p99: pct(s, 99) }
+  const s = ascending(ms)
+  return { n: s.length, errors, p50: percentile(s, 50), p99: percentile(s, 99) }
 }
 
 const newTally = (): Tally => ({ ms: [], calls: 0, errors: 0, wallMs: 0, cpu: noCpu() })

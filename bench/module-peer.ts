@@ -9,6 +9,7 @@ import { tcp } from '@libp2p/tcp'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
+import { coalescedWrites } from '../src/node/coalesced-writes.ts'
 import { WasmeshNode } from '../src/node/node.ts'
 import { diskStores } from '../src/node/stores.ts'
 import type { AddressInfo } from 'node:net'
@@ -22,7 +23,7 @@ const node = await WasmeshNode.create({
     transports: [tcp()],
     listen: ['/ip4/127.0.0.1/tcp/0'],
     skillBeacon: false,
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [coalescedWrites(noise())], // as a node's (src/node/parts.ts)
     load: () => ({ cpu: 0, freeMem: 0, instances: 0 }),
     connectionMonitor: false,
     processMetrics: false,

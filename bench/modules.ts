@@ -23,6 +23,7 @@ import { bigModule, withCustomSection } from '../test/helpers/fixtures.ts'
 import { engine } from '../src/wasm/engine.ts'
 import { parseModule } from '../src/wasm/parse/index.ts'
 import type { ChildProcess } from 'node:child_process'
+import { median } from './stats.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const MiB = 1024 * 1024
@@ -37,7 +38,6 @@ function moduleOf (size: number): Uint8Array {
   return withCustomSection(code, 'data', randomFillSync(new Uint8Array(payload)))
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const mibps = (bytes: number, ms: number): string => (bytes / MiB / (ms / 1000)).toFixed(0)
 
 class Peer {

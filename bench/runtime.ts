@@ -20,12 +20,12 @@ import { engine } from '../src/wasm/engine.ts'
 import { WasmRuntime } from '../src/wasm/runtime/index.ts'
 import type { GuestInstance } from '../src/wasm/runtime/index.ts'
 import { bigModule, sensorComponent, wat, withCustomSection } from '../test/helpers/fixtures.ts'
+import { median, percentile } from './stats.ts'
 
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '20000' } } })
 const CALLS = Number(values.calls)
 const MiB = 1024 * 1024
 
-const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]
 const fmt = (n: number, digits = 2): string => n.toFixed(digits)
 
 async function callTimes (guest: GuestInstance, fn: string, args: number[], n: number): Promise<number[]> {
@@ -63,17 +63,17 @@ const isolated = await callTimes(core, 'add', [2, 3], CALLS)
 const rawNs = rawCallNs(addBytes, 10_000_000)
 console.log(`(a) numeric call, ${CALLS} sequential calls`)
 console.log(`    raw in-thread call          ${fmt(rawNs, 1)} ns`)
-console.log(`    isolated path (worker)      p50 ${fmt(quantile(isolated, 0.5))} µs  p99 ${fmt(quantile(isolated, 0.99))} µs`)
-console.log(`    ratio isolated p50 / raw    ${fmt(quantile(isolated, 0.5) * 1000 / rawNs, 0)}x`)
+console.log(`    isolated path (worker)      p50 ${fmt(percentile(isolated, 50))} µs  p99 ${fmt(percentile(isolated, 99))} µs`)
+console.log(`    ratio isolated p50 / raw    ${fmt(percentile(isolated, 50) * 1000 / rawNs, 0)}x`)
 
 // (b)
 const component = await runtime.instantiate(await runtime.prepare(await sensorComponent()))
 const componentTimes = await callTimes(component, 'add', [2, 3], CALLS)
 const coreAgain = await callTimes(core, 'add', [2, 3], CALLS)
 console.log('(b) component call against core call, same isolated path')
-console.log(`    core       p50 ${fmt(quantile(coreAgain, 0.5))} µs  p99 ${fmt(quantile(coreAgain, 0.99))} µs`)
-console.log(`    component  p50 ${fmt(quantile(componentTimes, 0.5))} µs  p99 ${fmt(quantile(componentTimes, 0.99))} µs`)
-console.log(`    ratio p50  ${fmt(quantile(componentTimes, 0.5) / quantile(coreAgain, 0.5))}x`)
+console.log(`    core       p50 ${fmt(percentile(coreAgain, 50))} µs  p99 ${fmt(percentile(coreAgain, 99))} µs`)
+console.log(`    component  p50 ${fmt(percentile(componentTimes, 50))} µs  p99 ${fmt(percentile(componentTimes, 99))} µs`)
+console.log(`    ratio p50  ${fmt(percentile(componentTimes, 50) / percentile(coreAgain, 50))}x`)
 component.close()
 
 // (c)
@@ -99,7 +99,7 @@ for (let i = 0; i < 7; i++) {
   ;(await time(instNew, async () => await bare.instantiate(await bare.prepare(bytes)))).close()
 }
 bare.close()
-const med = (xs: number[]): string => fmt(quantile([...xs].sort((a, b) => a - b), 0.5), 1)
+const med = (xs: number[]): string => fmt(median(xs), 1)
 console.log(`(c) a ${(base.length / 1e6).toFixed(1)} MB module, median of 7`)
 console.log(`    prepare (validate, parse, link-check, cap, compile): cold ${med(prepCold)} ms, cached ${med(prepCached)} ms`)
 console.log(`    instantiate: on the spare worker ${med(instSpare)} ms, on a new worker (prepare cached) ${med(instNew)} ms`)
@@ -141,7 +141,6 @@ try {
       async () => times.nodeRead.push(await timed(nodeReadFile))]
     for (const step of guestFirst ? [...writes, ...reads] : [...writes.reverse(), ...reads.reverse()]) await step()
   }
-  const median = (xs: number[]): number => quantile([...xs].sort((x, y) => x - y), 0.5)
   const guestWrite = median(times.guestWrite)
   const nodeWrite = median(times.nodeWrite)
   const guestRead = median(times.guestRead)
