@@ -256,6 +256,37 @@ describe('deployments and calls through any node (in-process mesh)', function ()
     expect(await call(late, record, 0)).to.be.a('number')
   })
 
+  it('tells a burst of newcomers past joinTellsPerRenewal by gossip at the next tick, not by a stream each', async () => {
+    // Re-publication well past the test, one direct tell per lease period: four newcomers at once
+    // are told directly at most once per tick their joins span; the rest can only hear by the
+    // re-publication their joining brings forward.
+    const started = await startMemoryMesh(2, { heartbeatMs: 500, deploy: () => ({ republishMs: 600_000, joinTellsPerRenewal: 1 }) })
+    nodes = started.nodes
+    await waitFor(() => nodes.every(x => x.peers.size === 1), 10_000, 'two nodes')
+    await nodes[0].modules.add(await wat('counter'), { name: 'counter' })
+    const record = await nodes[0].deployments.deploy({ name: 'burst', steps: [{ module: 'counter', function: 'next' }] })
+    const participants = new Set(record.steps.flatMap(s => s.peers))
+    const deploy = nodes[0].libp2p.services.deploy
+    const ask = deploy.ask.bind(deploy)
+    const told = new Map<string, number>()
+    deploy.ask = async (peerId, req, ...rest) => {
+      if (!participants.has(peerId)) told.set(peerId, (told.get(peerId) ?? 0) + 1)
+      return await ask(peerId, req, ...rest)
+    }
+    const publish = deploy.publish.bind(deploy)
+    let gossiped = 0
+    deploy.publish = async (r) => { gossiped++; await publish(r) }
+    const late = await Promise.all([0, 1, 2, 3].map(async i =>
+      await WasmeshNode.create({ name: `late${i}`, http: false, heartbeatMs: 500, parts: await memoryParts(started.lan) })))
+    nodes.push(...late)
+    await Promise.all(late.map(async n => { await n.start() }))
+    await waitFor(() => late.every(n => n.deployments.list().length === 1), 10_000, 'every newcomer to hear of the deployment')
+    for (const n of late) expect(await call(n, record, 0)).to.be.a('number')
+    // (the joins come within a few ms of each other: a tick boundary among them allows a second tell)
+    expect(told.size, JSON.stringify([...told])).to.be.at.most(2)
+    expect(gossiped).to.be.at.least(1)
+  })
+
   it('never runs a step twice when the next step\'s host turns out not to run it', async () => {
     ({ nodes } = await startMemoryMesh(5, { heartbeatMs: 500, skills: i => i < 2 ? [dht] : i < 4 ? [camera] : [] }))
     await waitFor(() => nodes.every(x => x.peers.size === 4 && x.peers.list().every(p => p.source === 'gossip')), 10_000, 'a full mesh')

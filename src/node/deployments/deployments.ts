@@ -75,6 +75,8 @@ export class Deployments {
   readonly #publishedAt = new Map<string, number>()
   /** deployment and peer pairs with a commit or renewal on its way */
   readonly #telling = new Set<string>()
+  /** newcomers told directly since the last tick (see joinTellsPerRenewal) */
+  #joinTells = 0
 
   constructor (init: DeploymentsInit) {
     this.#init = init
@@ -258,6 +260,7 @@ export class Deployments {
   #tick (): void {
     if (this.#stopped) return
     const now = Date.now()
+    this.#joinTells = 0
     for (const record of this.book.list()) {
       if (record.coordinator !== this.#self) continue
       for (const p of participants(record)) this.#tell(p, record)
@@ -324,11 +327,20 @@ export class Deployments {
     return record.status === 'degraded' || record.steps.some(s => s.peers.some(p => !this.#alive(p)))
   }
 
-  /** A peer new to this node hears at once of the deployments this node coordinates, rather than at the next re-publication. */
+  /**
+   * A peer new to this node hears at once of the deployments this node coordinates, rather than
+   * at the next re-publication: directly while few join, by gossip at the next tick when many do.
+   */
   readonly #onJoin = (entry: { peerId: string }): void => {
     if (this.#stopped) return
     for (const record of this.book.list()) {
-      if (record.coordinator === this.#self) this.#tell(entry.peerId, record)
+      if (record.coordinator !== this.#self) continue
+      if (this.#joinTells < this.options.joinTellsPerRenewal) {
+        this.#joinTells++
+        this.#tell(entry.peerId, record)
+      } else {
+        this.#publishedAt.delete(record.id) // due at the next tick
+      }
     }
   }
 

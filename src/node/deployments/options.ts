@@ -12,6 +12,7 @@ export interface DeployOptions {
   leaseRenewMs: number
   leaseMs: number
   republishMs: number
+  joinTellsPerRenewal: number
   probeTimeoutMs: number
   maxBidders: number
   /** how long resolving (fetching) a step's module may take at deploy time */

@@ -26,6 +26,12 @@ export const DEPLOY_DEFAULTS = {
    * per deployment per second). Nodes that take no part allow one missed re-publication.
    */
   republishMs: 10_000,
+  /**
+   * How many peers new to a coordinator it tells of its records directly in one lease period;
+   * past that (a restart, a partition healing in a big mesh: every peer is new at once) the rest
+   * hear at the next period's gossip re-publication instead of a stream each.
+   */
+  joinTellsPerRenewal: 16,
   /** How long a dial to a peer that dropped its connection may take before it counts as gone. */
   probeTimeoutMs: 750,
   /** Candidates asked to bid per step, best announced first (all of them on a small LAN). */
