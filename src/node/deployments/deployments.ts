@@ -231,7 +231,8 @@ export class Deployments {
     if ((this.#answeredAt.get(newer.id) ?? 0) + this.options.leaseRenewMs > now) return
     this.#answeredAt.set(newer.id, now)
     if (this.#answeredAt.size > 4096) this.#answeredAt.delete(this.#answeredAt.keys().next().value as string)
-    void this.#init.libp2p.services.deploy.publish(newer)
+    // the coordinator's own re-publication counts as its periodic one
+    void (newer.coordinator === this.#self ? this.#publish(newer) : this.#init.libp2p.services.deploy.publish(newer))
   }
 
   /** Takes a decided record here, tells everyone concerned directly, then the mesh by gossip. */
