@@ -1,9 +1,7 @@
 import { WasmeshError } from '../../errors.ts'
+import { CallStream } from './call-stream.ts'
 import { FileReceiver } from './file-receiver.ts'
-import { FrameWriter, closeOrAbort } from './frame-writer.ts'
-import {
-  FrameDecoder, FrameType, FramingError, decodeFrames, decodeAnswerHead, decodeError, encodeFrame, encodeRequestHead, joinParts
-} from './framing.ts'
+import { FrameType, FramingError, decodeAnswerHead, decodeError, encodeFrame, encodeRequestHead, joinParts } from './framing.ts'
 import { checkAnswerFile, checkHeader } from './limits.ts'
 import type { Frame } from './framing.ts'
 import type { CallLimits } from './limits.ts'
@@ -18,31 +16,30 @@ import type { Logger, Stream } from '@libp2p/interface'
  */
 export class CallerChannel {
   readonly peerId: string
-  readonly #stream: Stream
   readonly #limits: CallLimits
   readonly #log: Logger
-  readonly #writer: FrameWriter
-  readonly #decoder = new FrameDecoder()
+  readonly #stream: CallStream
   readonly #calls = new Map<number, OutgoingCall>()
-  readonly #onEnd: (channel: CallerChannel) => void
   #nextId = 1
-  #ended = false
 
   constructor (peerId: string, stream: Stream, limits: CallLimits, log: Logger, onEnd: (channel: CallerChannel) => void) {
     this.peerId = peerId
-    this.#stream = stream
     this.#limits = limits
     this.#log = log
-    this.#onEnd = onEnd
-    this.#writer = new FrameWriter(stream, err => { this.#end(`could not write to the stream: ${err.message}`) })
-    stream.addEventListener('message', evt => { this.#onData(evt.data) })
-    stream.addEventListener('remoteCloseWrite', () => { this.#end('the peer closed the stream') })
-    stream.addEventListener('close', evt => { this.#end(evt.error !== undefined ? `the stream failed: ${evt.error.message}` : 'the stream closed') })
+    this.#stream = new CallStream(stream, {
+      other: 'peer',
+      onFrame: frame => { this.#onFrame(frame) },
+      onBroken: err => { log.error('dropping the call stream to %s - %e', peerId, err) },
+      onEnd: reason => {
+        onEnd(this)
+        this.#failAll(reason)
+      }
+    })
   }
 
   /** Whether a new call can go out on it (else open another). */
   get usable (): boolean {
-    return !this.#ended && this.#stream.status === 'open' && this.#stream.writeStatus === 'writable'
+    return this.#stream.usable
   }
 
   /** Sends the request; the call settles through its own promise. */
@@ -60,34 +57,21 @@ export class CallerChannel {
     }
     this.#calls.set(id, call)
     call.onSettle = () => { this.#calls.delete(id) }
-    call.onCancel = () => { this.#writer.control(FrameType.cancel, id) }
-    this.#writer.queue(frame)
+    call.onCancel = () => { this.#stream.writer.control(FrameType.cancel, id) }
+    this.#stream.writer.queue(frame)
     if (req.files.some(f => f.bytes.byteLength > 0)) void this.#upload(call, id, req)
   }
 
   async #upload (call: OutgoingCall, id: number, req: CallRequest): Promise<void> {
     const files = req.files.map(f => f.bytes)
-    const done = await this.#writer.sendChunks(id, files, this.#limits.chunkBytes, () => call.settled, call.stopped)
+    const done = await this.#stream.writer.sendChunks(id, files, this.#limits.chunkBytes, () => call.settled, call.stopped)
     // Settled by the host's answer (an error, before all chunks came): it has forgotten the call.
     if (!done) this.#log.trace('stopped sending the files of call %d to %s', id, this.peerId)
   }
 
   /** Fails every call on the stream and closes it (service stop). */
   async close (reason: string, signal: AbortSignal): Promise<void> {
-    this.#end(reason, false)
-    await closeOrAbort(this.#stream, signal)
-  }
-
-  #onData (data: Uint8Array | Iterable<Uint8Array>): void {
-    if (this.#ended) return
-    try {
-      decodeFrames(this.#decoder, data, frame => { this.#onFrame(frame) })
-    } catch (err) {
-      // Garbage from the host: nothing later on this stream can be trusted.
-      this.#log.error('dropping the call stream to %s - %e', this.peerId, err)
-      this.#end(`the peer broke the protocol: ${(err as Error).message}`)
-      this.#stream.abort(err as Error)
-    }
+    await this.#stream.close(reason, signal)
   }
 
   #onFrame (frame: Frame): void {
@@ -141,18 +125,12 @@ export class CallerChannel {
     call.cancel(err)
   }
 
-  #end (reason: string, closeStream = true): void {
-    if (this.#ended) return
-    this.#ended = true
-    this.#onEnd(this)
+  /** The stream is over: every call on it went out, so it may have run. */
+  #failAll (reason: string): void {
     const calls = [...this.#calls.values()]
     this.#calls.clear()
     for (const call of calls) {
       call.reject(new WasmeshError('unavailable', `the call to ${this.peerId} was cut off: ${reason}`, { peerId: this.peerId }))
-    }
-    // A stream the host half-closed takes no more calls: close our end too.
-    if (closeStream && this.#stream.status === 'open' && this.#stream.writeStatus === 'writable') {
-      this.#stream.close().catch(err => { this.#stream.abort(err as Error) })
     }
   }
 }

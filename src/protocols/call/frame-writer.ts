@@ -1,15 +1,6 @@
 import { FrameType, encodeFrame, frameHead, joinParts } from './framing.ts'
 import type { Stream } from '@libp2p/interface'
 
-/** Closes a stream gracefully, or aborts it if that fails (both channel ends stop this way). */
-export async function closeOrAbort (stream: Stream, signal: AbortSignal): Promise<void> {
-  try {
-    await stream.close({ signal })
-  } catch (err) {
-    stream.abort(err as Error)
-  }
-}
-
 /**
  * Writes frames to one stream. Small frames queued in one tick leave in one `send()` (one muxer
  * frame, one socket write) — what makes many calls in flight cheap. File chunks go out at once

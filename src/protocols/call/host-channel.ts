@@ -1,12 +1,9 @@
 import { WasmeshError } from '../../errors.ts'
 import { MAX_BUDGET_MS } from './constants.ts'
 import { CallNotStarted } from './errors.ts'
+import { CallStream } from './call-stream.ts'
 import { FileReceiver } from './file-receiver.ts'
-import { FrameWriter, closeOrAbort } from './frame-writer.ts'
-import {
-  FrameDecoder, FrameType, FramingError, decodeFrames, decodeRequestHead, encodeAnswerHead, encodeErrorBody, encodeFrame,
-  errorBody, joinParts
-} from './framing.ts'
+import { FrameType, FramingError, decodeRequestHead, encodeAnswerHead, encodeErrorBody, encodeFrame, errorBody, joinParts } from './framing.ts'
 import { admitRequest, checkHeader } from './limits.ts'
 import type { Frame, RequestHead } from './framing.ts'
 import type { CallHandler } from './index.ts'
@@ -36,46 +33,33 @@ interface InboundCall {
  */
 export class HostChannel {
   readonly peerId: string
-  readonly #stream: Stream
   readonly #limits: CallLimits
   readonly #log: Logger
   readonly #handler: () => CallHandler | undefined
-  readonly #writer: FrameWriter
-  readonly #decoder = new FrameDecoder()
+  readonly #stream: CallStream
   readonly #calls = new Map<number, InboundCall>()
-  readonly #onEnd: (channel: HostChannel) => void
   #fileBytes = 0
-  #ended = false
 
   constructor (peerId: string, stream: Stream, limits: CallLimits, log: Logger, handler: () => CallHandler | undefined, onEnd: (channel: HostChannel) => void) {
     this.peerId = peerId
-    this.#stream = stream
     this.#limits = limits
     this.#log = log
     this.#handler = handler
-    this.#onEnd = onEnd
-    this.#writer = new FrameWriter(stream, err => { this.#end(`could not write to the stream: ${err.message}`) })
-    stream.addEventListener('message', evt => { this.#onData(evt.data) })
-    // The caller closes its end only when it is done with every call (it stopped).
-    stream.addEventListener('remoteCloseWrite', () => { this.#end('the caller closed the stream') })
-    stream.addEventListener('close', () => { this.#end('the stream to the caller closed') })
+    this.#stream = new CallStream(stream, {
+      other: 'caller',
+      onFrame: frame => { this.#onFrame(frame) },
+      onBroken: err => { log.error('dropping the call stream from %s - %e', peerId, err) },
+      onEnd: reason => {
+        onEnd(this)
+        const gone = new WasmeshError('unavailable', `the caller went away: ${reason}`)
+        for (const call of [...this.#calls.values()]) this.#forget(call, gone)
+      }
+    })
   }
 
   /** Aborts every call and closes the stream (service stop). */
   async close (reason: string, signal: AbortSignal): Promise<void> {
-    this.#end(reason, false)
-    await closeOrAbort(this.#stream, signal)
-  }
-
-  #onData (data: Uint8Array | Iterable<Uint8Array>): void {
-    if (this.#ended) return
-    try {
-      decodeFrames(this.#decoder, data, frame => { this.#onFrame(frame) })
-    } catch (err) {
-      this.#log.error('dropping the call stream from %s - %e', this.peerId, err)
-      this.#end(`the caller broke the protocol: ${(err as Error).message}`, false)
-      this.#stream.abort(err as Error)
-    }
+    await this.#stream.close(reason, signal)
   }
 
   #onFrame (frame: Frame): void {
@@ -172,9 +156,9 @@ export class HostChannel {
     } catch (err) {
       return this.#finish(call, err)
     }
-    this.#writer.queue(head)
+    this.#stream.writer.queue(head)
     if (answer.kind !== 'file' || answer.file.bytes.byteLength === 0) return this.#forget(call)
-    void this.#writer.sendChunks(call.id, [answer.file.bytes], this.#limits.chunkBytes, () => this.#calls.get(call.id) !== call, call.over.promise)
+    void this.#stream.writer.sendChunks(call.id, [answer.file.bytes], this.#limits.chunkBytes, () => this.#calls.get(call.id) !== call, call.over.promise)
       .then(() => { if (this.#calls.get(call.id) === call) this.#forget(call) })
   }
 
@@ -198,17 +182,6 @@ export class HostChannel {
 
   #sendError (id: number, err: unknown): void {
     if (!(err instanceof WasmeshError)) this.#log('call %d from %s failed - %e', id, this.peerId, err)
-    this.#writer.queue(encodeFrame(FrameType.error, id, encodeErrorBody(errorBody(err))))
-  }
-
-  #end (reason: string, closeStream = true): void {
-    if (this.#ended) return
-    this.#ended = true
-    this.#onEnd(this)
-    const gone = new WasmeshError('unavailable', `the caller went away: ${reason}`)
-    for (const call of [...this.#calls.values()]) this.#forget(call, gone)
-    if (closeStream && this.#stream.status === 'open' && this.#stream.writeStatus === 'writable') {
-      this.#stream.close().catch(err => { this.#stream.abort(err as Error) })
-    }
+    this.#stream.writer.queue(encodeFrame(FrameType.error, id, encodeErrorBody(errorBody(err))))
   }
 }
