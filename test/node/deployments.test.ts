@@ -120,6 +120,25 @@ describe('deployments and calls through any node (in-process mesh)', function ()
     expect(after.steps[1].peers).to.have.length(2)
   })
 
+  it('takes over when the coordinator dies together with its would-be successor, without waiting for the tables to drop that one', async () => {
+    // Heartbeats of 2 s: a silent peer leaves the tables only after 7 s.
+    ({ nodes } = await startMemoryMesh(5, { heartbeatMs: 2_000 }))
+    await waitFor(() => nodes.every(x => x.peers.size === 4), 15_000, 'a full mesh')
+    const coord = nodes[4]
+    // on every node: whoever takes over resolves the module at home
+    for (const n of nodes) await n.modules.add(await wat('counter'), { name: 'counter' })
+    // the coordinator is the only participant: everyone else takes part in nothing
+    const record = await coord.deployments.deploy({ name: 'solo', steps: [{ module: 'counter', function: 'next', peer: 'n4' }] })
+    await waitFor(() => nodes.every(n => n.deployments.list().length === 1), 5_000, 'the record everywhere')
+    // the successor by rule: the lowest peer id of the rest; it dies too, and it hosts nothing
+    const [next, ...rest] = nodes.filter(n => n !== coord).sort((a, b) => a.peerId < b.peerId ? -1 : 1)
+    await Promise.all([coord.libp2p.stop(), next.libp2p.stop()])
+    await waitFor(() => rest.every(n => rest.some(r => r.peerId === n.deployments.get(record.id).coordinator)), 15_000, 'a live coordinator everywhere')
+    // the dead successor is still in the tables: the takeover came from finding it gone, not from it expiring
+    for (const n of rest) expect(n.peers.get(next.peerId), n.name).to.not.equal(undefined)
+    expect(rest[0].deployments.get(record.id).status).to.equal('degraded')
+  })
+
   it('a degraded deployment recovers by itself when a qualifying peer appears', async () => {
     await mesh()
     // n3 deploys (and keeps the module); n0, the only camera, hosts

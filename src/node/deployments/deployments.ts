@@ -1,3 +1,4 @@
+import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import { WasmeshError } from '../../errors.ts'
 import { involves, participants } from '../../protocols/deploy/index.ts'
@@ -75,6 +76,8 @@ export class Deployments {
   readonly #publishedAt = new Map<string, number>()
   /** deployment and peer pairs with a commit or renewal on its way */
   readonly #telling = new Set<string>()
+  /** peers being dialled to learn whether they are gone */
+  readonly #probing = new Set<string>()
   /** newcomers told directly since the last tick (see joinTellsPerRenewal) */
   #joinTells = 0
 
@@ -312,9 +315,14 @@ export class Deployments {
       const lapsed = !this.#alive(record.coordinator) || now - (this.#heardAt.get(record.id) ?? now) > leaseMs
       if (!lapsed) continue
       everyone ??= [this.#self, ...this.#init.peers.list().map(p => p.peerId)]
-      if (successor(record, (p) => this.#alive(p), everyone) === this.#self) {
+      const next = successor(record, (p) => this.#alive(p), everyone)
+      if (next === this.#self) {
         this.#log('taking over %s from %s', record.id, this.nameOf(record.coordinator))
         this.#heal(record)
+      } else if (next !== undefined) {
+        // It may have gone with the coordinator (a crash of several nodes): the table would keep it
+        // until its heartbeats lapse, and nobody would take over until then.
+        this.#probeIfUnconnected(next)
       }
     }
   }
@@ -360,17 +368,31 @@ export class Deployments {
    * heartbeat. Only peers this node depends on for a deployment are probed.
    */
   readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => {
-    const peer = evt.detail
+    if (this.#stopped || !this.book.involves(evt.detail.toString())) return
+    this.#probe(evt.detail)
+  }
+
+  #probeIfUnconnected (peerId: string): void {
+    const peer = peerIdFromString(peerId)
+    if (this.#init.libp2p.getConnections(peer).length === 0) this.#probe(peer)
+  }
+
+  /** Dials the peer: one that does not answer within probeTimeoutMs counts as gone until heard from again, and the deployments are reviewed. */
+  #probe (peer: PeerId): void {
     const peerId = peer.toString()
-    if (this.#stopped || !this.book.involves(peerId)) return
+    if (this.#probing.has(peerId)) return
+    this.#probing.add(peerId)
     const { libp2p } = this.#init
-    libp2p.dial(peer, { signal: AbortSignal.timeout(this.options.probeTimeoutMs) }).then(
-      () => { this.#gone.delete(peerId) },
-      () => {
-        if (libp2p.getConnections(peer).length > 0) return
-        this.#gone.set(peerId, Date.now())
-        this.#review()
-      })
+    learnAddrs(libp2p, this.#init.peers, peerId)
+      .then(async () => { await libp2p.dial(peer, { signal: AbortSignal.timeout(this.options.probeTimeoutMs) }) })
+      .then(
+        () => { this.#gone.delete(peerId) },
+        () => {
+          if (this.#stopped || libp2p.getConnections(peer).length > 0) return
+          this.#gone.set(peerId, Date.now())
+          this.#review()
+        })
+      .finally(() => { this.#probing.delete(peerId) })
   }
 
   #alive (peerId: string): boolean {
