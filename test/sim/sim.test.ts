@@ -81,10 +81,11 @@ describe('simulator: 20 nodes of the real node code', function () {
   })
 
   it('answers calls entering through random nodes', () => {
-    const before = calls.filter(c => c.t < CRASH_AT * 1000)
+    // answered before the crash (a call still on its way then may meet it)
+    const before = calls.filter(c => c.t + c.ms < CRASH_AT * 1000)
     expect(before.length).to.be.greaterThan(20)
     expect(new Set(before.map(c => c.entry)).size).to.be.greaterThan(5)
-    expect(rate(before), story(before)).to.be.at.least(0.97)
+    expect(rate(before), story(before)).to.equal(1)
   })
 
   it('recovers from 5 crashes: calls succeed again within seconds', () => {
