@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { biddersFor, pickHost, qualifiedPeers, rankBids, scoreBid, successor } from '../../src/node/deployments/placement.ts'
+import { aheadOf, biddersFor, pickHost, qualifiedPeers, rankBids, scoreBid, succession, successor } from '../../src/node/deployments/placement.ts'
 import { audience, statusOf } from '../../src/node/deployments/coordinator.ts'
 import { supersedes } from '../../src/protocols/deploy/index.ts'
 import { catalogDescriptor } from '../../src/wasm/skills/catalog.ts'
@@ -79,6 +79,20 @@ describe('placement decisions (pure)', () => {
     expect(successor(r, p => p !== 'b', ['a'])).to.equal('q')
     expect(successor(r, p => p === 'a' || p === 'k', ['k', 'a'])).to.equal('a')
     expect(successor(r, () => false, ['a'])).to.equal(undefined)
+  })
+
+  it('orders the succession: live participants, then the other live nodes, each by peer id', () => {
+    const r = record({ coordinator: 'c', steps: [step(['q', 'b']), step(['c', 'z'])] })
+    expect(succession(r, p => p !== 'z', ['m', 'a', 'q', 'c'])).to.deep.equal(['b', 'q', 'a', 'm'])
+  })
+
+  it('has a node check only the few ahead of it in the succession', () => {
+    const order = ['a', 'b', 'c', 'd', 'e']
+    expect(aheadOf(order, 'a', 3)).to.deep.equal([]) // it is the successor
+    expect(aheadOf(order, 'c', 3)).to.deep.equal(['a', 'b'])
+    expect(aheadOf(order, 'd', 3)).to.deep.equal(['a', 'b', 'c'])
+    expect(aheadOf(order, 'e', 3)).to.deep.equal([]) // four ahead: those nearer see to it
+    expect(aheadOf(order, 'x', 3)).to.deep.equal([]) // not in it
   })
 
   it('routes a call to this node if it hosts the step, else in turn over usable hosts, avoiding a failed one', () => {

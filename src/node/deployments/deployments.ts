@@ -9,7 +9,7 @@ import { DeploymentBook } from './deployment-book.ts'
 import { HostedSteps } from './hosted-steps.ts'
 import { DEFAULT_DEPLOY_OPTIONS } from './options.ts'
 import { parseManifest } from './manifest.ts'
-import { successor } from './placement.ts'
+import { aheadOf, succession } from './placement.ts'
 import type { Entry } from './call-router.ts'
 import type { Logger, PeerId } from '@libp2p/interface'
 import type { DeployOptions } from './options.ts'
@@ -24,6 +24,9 @@ import type { ModuleStore } from '../modules/module-store.ts'
 import type { PeerTable } from '../peer-table.ts'
 import type { Libp2p } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
+
+/** How far down the succession of a deployment whose coordinator is gone a node checks that those ahead of it are alive (see aheadOf). */
+const PROBE_AHEAD = 3
 
 export interface DeploymentsInit {
   libp2p: Libp2p<{ deploy: DeployService, call: CallService }>
@@ -315,14 +318,12 @@ export class Deployments {
       const lapsed = !this.#alive(record.coordinator) || now - (this.#heardAt.get(record.id) ?? now) > leaseMs
       if (!lapsed) continue
       everyone ??= [this.#self, ...this.#init.peers.list().map(p => p.peerId)]
-      const next = successor(record, (p) => this.#alive(p), everyone)
-      if (next === this.#self) {
+      const order = succession(record, (p) => this.#alive(p), everyone)
+      if (order[0] === this.#self) {
         this.#log('taking over %s from %s', record.id, this.nameOf(record.coordinator))
         this.#heal(record)
-      } else if (next !== undefined) {
-        // It may have gone with the coordinator (a crash of several nodes): the table would keep it
-        // until its heartbeats lapse, and nobody would take over until then.
-        this.#probeIfUnconnected(next)
+      } else {
+        for (const p of aheadOf(order, this.#self, PROBE_AHEAD)) this.#probeIfUnconnected(p)
       }
     }
   }

@@ -81,8 +81,24 @@ export function rankBids (bids: ReadonlyArray<{ peerId: string, bid: Bid }>, nei
  * still disagree both commit, and the record with the lower coordinator id wins.
  */
 export function successor (record: DeploymentRecord, alive: (peerId: string) => boolean, everyone: readonly string[]): string | undefined {
-  const live = (ids: readonly string[]): string[] => [...new Set(ids)].filter(p => p !== record.coordinator && alive(p)).sort(compare)
-  return live(record.steps.flatMap(s => s.peers))[0] ?? live(everyone)[0]
+  return succession(record, alive, everyone)[0]
+}
+
+/** The order in which nodes would take over, the successor first: live participants by peer id, then the other live nodes of `everyone`. */
+export function succession (record: DeploymentRecord, alive: (peerId: string) => boolean, everyone: readonly string[]): string[] {
+  const hosts = new Set(record.steps.flatMap(s => s.peers))
+  const live = (ids: Iterable<string>): string[] => [...new Set(ids)].filter(p => p !== record.coordinator && alive(p)).sort(compare)
+  return [...live(hosts), ...live(everyone).filter(p => !hosts.has(p))]
+}
+
+/**
+ * The nodes ahead of `self` in a succession, if at most `max` are: a node that close to taking
+ * over makes sure they are alive (one that died with the coordinator would stay in the tables
+ * until its heartbeats lapse, and hold everyone back); the nodes further down leave it to them.
+ */
+export function aheadOf (order: readonly string[], self: string, max: number): string[] {
+  const i = order.indexOf(self)
+  return i > 0 && i <= max ? order.slice(0, i) : []
 }
 
 /**
