@@ -2,6 +2,8 @@
 export interface CallRecord {
   t: number
   ms: number
+  /** when the answer (or failure) reached the simulator's main thread, ms from the load's start: `t + ms` plus the hops between threads */
+  answeredAt: number
   ok: boolean
   deployment: string
   code?: string

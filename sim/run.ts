@@ -143,7 +143,7 @@ export async function runScenario (s: Scenario, progress?: Progress): Promise<{ 
       const segment = entry.segment
       const p = threads.request<CallResult>(entry.worker, { op: 'call', index, call: order.call })
         .catch((err: Error): CallResult => ({ ok: false, ms: performance.now() - tLoad - t, code: isWasmeshError(err) ? err.code : 'internal', message: err.message }))
-        .then((r) => { calls.push({ t, ms: r.ms, ok: r.ok, deployment: order.deployment, code: r.code, entry: entry.name, segment }) })
+        .then((r) => { calls.push({ t, ms: r.ms, answeredAt: performance.now() - tLoad, ok: r.ok, deployment: order.deployment, code: r.code, entry: entry.name, segment }) })
       inFlight.add(p)
       void p.finally(() => inFlight.delete(p))
       progress?.phase('calls', Math.min(1, (performance.now() - tLoad) / loadMs))

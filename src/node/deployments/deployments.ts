@@ -25,9 +25,6 @@ import type { PeerTable } from '../peer-table.ts'
 import type { Libp2p } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
-/** How far down the succession of a deployment whose coordinator is gone a node checks that those ahead of it are alive (see aheadOf). */
-const PROBE_AHEAD = 3
-
 export interface DeploymentsInit {
   libp2p: Libp2p<{ deploy: DeployService, call: CallService }>
   name: string
@@ -81,6 +78,12 @@ export class Deployments {
   readonly #telling = new Set<string>()
   /** peers being dialled to learn whether they are gone */
   readonly #probing = new Set<string>()
+  /**
+   * Peers ahead of this node in a succession that did not answer its dial, and when: passed over
+   * when working out who takes over (only there: a dial that was merely slow must not move steps
+   * or calls off a live peer), until heard from again.
+   */
+  readonly #unanswered = new Map<string, number>()
   /** newcomers told directly since the last tick (see joinTellsPerRenewal) */
   #joinTells = 0
 
@@ -318,12 +321,13 @@ export class Deployments {
       const lapsed = !this.#alive(record.coordinator) || now - (this.#heardAt.get(record.id) ?? now) > leaseMs
       if (!lapsed) continue
       everyone ??= [this.#self, ...this.#init.peers.list().map(p => p.peerId)]
-      const order = succession(record, (p) => this.#alive(p), everyone)
+      const order = succession(record, (p) => this.#alive(p) && !this.#marked(this.#unanswered, p), everyone)
       if (order[0] === this.#self) {
         this.#log('taking over %s from %s', record.id, this.nameOf(record.coordinator))
         this.#heal(record)
       } else {
-        for (const p of aheadOf(order, this.#self, PROBE_AHEAD)) this.#probeIfUnconnected(p)
+        const periods = Math.floor((now - (this.#heardAt.get(record.id) ?? now)) / this.options.leaseRenewMs)
+        for (const p of aheadOf(order, this.#self, this.options.probeAhead + periods)) this.#probeIfUnconnected(p)
       }
     }
   }
@@ -343,25 +347,27 @@ export class Deployments {
    */
   readonly #onJoin = (entry: { peerId: string }): void => {
     if (this.#stopped) return
-    for (const record of this.book.list()) {
-      if (record.coordinator !== this.#self) continue
-      if (this.#joinTells < this.options.joinTellsPerRenewal) {
-        this.#joinTells++
-        this.#tell(entry.peerId, record)
-      } else {
-        this.#publishedAt.delete(record.id) // due at the next tick
-      }
+    const mine = this.book.list().filter(r => r.coordinator === this.#self)
+    if (mine.length === 0) return
+    if (this.#joinTells < this.options.joinTellsPerRenewal) {
+      this.#joinTells++
+      for (const record of mine) this.#tell(entry.peerId, record)
+    } else {
+      for (const record of mine) this.#publishedAt.delete(record.id) // due at the next tick
     }
   }
 
   /** Heals at once what a departed peer hosted, rather than at the next tick. */
   readonly #onLeave = (entry: { peerId: string }): void => {
-    this.#gone.delete(entry.peerId) // out of the table: not alive either way, and the map stays bounded
+    // out of the table: not alive either way, and the maps stay bounded
+    this.#gone.delete(entry.peerId)
+    this.#unanswered.delete(entry.peerId)
     this.#review()
   }
 
   readonly #onConnect = (evt: CustomEvent<{ toString: () => string }>): void => {
     this.#gone.delete(evt.detail.toString())
+    this.#unanswered.delete(evt.detail.toString())
   }
 
   /**
@@ -370,16 +376,21 @@ export class Deployments {
    */
   readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => {
     if (this.#stopped || !this.book.involves(evt.detail.toString())) return
-    this.#probe(evt.detail)
+    this.#probe(evt.detail, this.#gone)
   }
 
   #probeIfUnconnected (peerId: string): void {
-    const peer = peerIdFromString(peerId)
-    if (this.#init.libp2p.getConnections(peer).length === 0) this.#probe(peer)
+    let peer: PeerId
+    try {
+      peer = peerIdFromString(peerId)
+    } catch {
+      return // not a peer id (a table entry from an unsigned source): never dialled, never the successor's business
+    }
+    if (this.#init.libp2p.getConnections(peer).length === 0) this.#probe(peer, this.#unanswered)
   }
 
-  /** Dials the peer: one that does not answer within probeTimeoutMs counts as gone until heard from again, and the deployments are reviewed. */
-  #probe (peer: PeerId): void {
+  /** Dials the peer: one that does not answer within probeTimeoutMs is marked in `marks` until heard from again, and the deployments are reviewed. */
+  #probe (peer: PeerId, marks: Map<string, number>): void {
     const peerId = peer.toString()
     if (this.#probing.has(peerId)) return
     this.#probing.add(peerId)
@@ -387,10 +398,10 @@ export class Deployments {
     learnAddrs(libp2p, this.#init.peers, peerId)
       .then(async () => { await libp2p.dial(peer, { signal: AbortSignal.timeout(this.options.probeTimeoutMs) }) })
       .then(
-        () => { this.#gone.delete(peerId) },
+        () => { marks.delete(peerId) },
         () => {
           if (this.#stopped || libp2p.getConnections(peer).length > 0) return
-          this.#gone.set(peerId, Date.now())
+          marks.set(peerId, Date.now())
           this.#review()
         })
       .finally(() => { this.#probing.delete(peerId) })
@@ -399,22 +410,28 @@ export class Deployments {
   #alive (peerId: string): boolean {
     if (peerId === this.#self) return true
     const entry = this.#init.peers.get(peerId)
-    return entry !== undefined && !this.#goneSince(peerId, entry.lastSeenMs)
+    return entry !== undefined && !this.#markedSince(this.#gone, peerId, entry.lastSeenMs)
   }
 
-  /** Whether the peer was found gone and not heard from since; forgets it once heard from. */
-  #goneSince (peerId: string, lastSeenMs: number): boolean {
-    const goneAt = this.#gone.get(peerId)
-    if (goneAt === undefined) return false
-    if (lastSeenMs <= goneAt) return true
-    this.#gone.delete(peerId)
+  /** Whether the peer is marked (found gone, or unanswered) and not heard from since. */
+  #marked (marks: Map<string, number>, peerId: string): boolean {
+    const entry = this.#init.peers.get(peerId)
+    return entry !== undefined && this.#markedSince(marks, peerId, entry.lastSeenMs)
+  }
+
+  /** Whether the peer was marked in `marks` and not heard from since; forgets the mark once heard from. */
+  #markedSince (marks: Map<string, number>, peerId: string, lastSeenMs: number): boolean {
+    const markedAt = marks.get(peerId)
+    if (markedAt === undefined) return false
+    if (lastSeenMs <= markedAt) return true
+    marks.delete(peerId)
     return false
   }
 
   #placementPeers (): PlacementPeer[] {
     const self: PlacementPeer = { peerId: this.#self, name: this.#init.name, skills: this.#init.skills(), load: this.#init.load() }
     const others = this.#init.peers.list()
-      .filter(p => !this.#goneSince(p.peerId, p.lastSeenMs))
+      .filter(p => !this.#markedSince(this.#gone, p.peerId, p.lastSeenMs))
       .map(p => ({ peerId: p.peerId, name: p.name, skills: p.skills, load: p.load }))
     return [self, ...others]
   }

@@ -13,6 +13,7 @@ export interface DeployOptions {
   leaseMs: number
   republishMs: number
   joinTellsPerRenewal: number
+  probeAhead: number
   probeTimeoutMs: number
   maxBidders: number
   /** how long resolving (fetching) a step's module may take at deploy time */

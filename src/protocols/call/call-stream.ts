@@ -32,7 +32,7 @@ export class CallStream {
     this.#end = end
     this.writer = new FrameWriter(stream, err => { this.end(`could not write to the stream: ${err.message}`) })
     stream.addEventListener('message', evt => { this.#onData(evt.data) })
-    // The caller closes its end only when it is done with every call (it stopped).
+    // The other end closes its side only when it is done with the stream (it stopped, or ended it).
     stream.addEventListener('remoteCloseWrite', () => { this.end(`the ${end.other} closed the stream`) })
     stream.addEventListener('close', evt => { this.end(evt.error !== undefined ? `the stream failed: ${evt.error.message}` : 'the stream closed') })
   }

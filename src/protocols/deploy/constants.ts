@@ -32,6 +32,13 @@ export const DEPLOY_DEFAULTS = {
    * hear at the next period's gossip re-publication instead of a stream each.
    */
   joinTellsPerRenewal: 16,
+  /**
+   * When a coordinator is gone, a node this close to the head of the succession (or one more
+   * for each renewal period the deployment stays without one) dials those ahead of it it has no
+   * connection to: one that died with the coordinator would stay in the tables until its
+   * heartbeats lapse, and hold everyone back.
+   */
+  probeAhead: 3,
   /** How long a dial to a peer that dropped its connection may take before it counts as gone. */
   probeTimeoutMs: 750,
   /** Candidates asked to bid per step, best announced first (all of them on a small LAN). */

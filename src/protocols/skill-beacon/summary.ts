@@ -1,3 +1,4 @@
+import { peerIdFromString } from '@libp2p/peer-id'
 import { SKILL_NAME } from '../../wasm/skills/descriptor.ts'
 import { MAX_TXT_STRING } from './constants.ts'
 
@@ -29,8 +30,17 @@ export function summaryFromTxt (txt: ReadonlyArray<string | Uint8Array>): SkillS
   const peerId = fields.get('id')
   const digest = fields.get('digest')
   const skills = fields.get('skills')?.split(',').filter(x => x !== '')
-  if (peerId === undefined || !/^[1-9A-HJ-NP-Za-km-z]{40,128}$/.test(peerId)) return undefined
+  if (peerId === undefined || !/^[1-9A-HJ-NP-Za-km-z]{40,128}$/.test(peerId) || !isPeerId(peerId)) return undefined
   if (digest === undefined || !/^[0-9a-f]{16}$/.test(digest)) return undefined
   if (skills === undefined || !skills.every(n => SKILL_NAME.test(n))) return undefined
   return { peerId, name: (fields.get('name') ?? '').slice(0, 64), skills, digest, http: fields.get('http') ?? null }
+}
+
+/** Whether the text is a peer id as libp2p writes one (base58btc of a key's multihash). */
+function isPeerId (text: string): boolean {
+  try {
+    return peerIdFromString(text).toString() === text
+  } catch {
+    return false
+  }
 }
