@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { aheadOf, biddersFor, pickHost, qualifiedPeers, rankBids, scoreBid, succession, successor } from '../../src/node/deployments/placement.ts'
+import { aheadOf, biddersFor, pickHost, qualifiedPeers, rankBids, scoreBid, succession } from '../../src/node/deployments/placement.ts'
 import { audience, statusOf } from '../../src/node/deployments/coordinator.ts'
 import { supersedes } from '../../src/protocols/deploy/index.ts'
 import { catalogDescriptor } from '../../src/wasm/skills/catalog.ts'
@@ -75,15 +75,19 @@ describe('placement decisions (pure)', () => {
 
   it('picks the lowest live participant as successor, else the lowest live node known', () => {
     const r = record({ coordinator: 'c', steps: [step(['q', 'b']), step(['c', 'z'])] })
-    expect(successor(r, () => true, ['a'])).to.equal('b')
-    expect(successor(r, p => p !== 'b', ['a'])).to.equal('q')
-    expect(successor(r, p => p === 'a' || p === 'k', ['k', 'a'])).to.equal('a')
-    expect(successor(r, () => false, ['a'])).to.equal(undefined)
+    const successor = (alive: (p: string) => boolean, everyone: string[]): string | undefined => succession(r, alive, () => everyone)[0]
+    expect(successor(() => true, ['a'])).to.equal('b')
+    expect(successor(p => p !== 'b', ['a'])).to.equal('q')
+    expect(successor(p => p === 'a' || p === 'k', ['k', 'a'])).to.equal('a')
+    expect(successor(() => false, ['a'])).to.equal(undefined)
   })
 
   it('orders the succession: live participants, then the other live nodes, each by peer id', () => {
     const r = record({ coordinator: 'c', steps: [step(['q', 'b']), step(['c', 'z'])] })
-    expect(succession(r, p => p !== 'z', ['m', 'a', 'q', 'c'])).to.deep.equal(['b', 'q', 'a', 'm'])
+    expect(succession(r, p => p !== 'z', () => ['m', 'a', 'q', 'c'])).to.deep.equal(['b', 'q', 'a', 'm'])
+    // its head only: the participants fill it, and the whole mesh is not asked for
+    expect(succession(r, p => p !== 'z', () => { throw new Error('not needed') }, 2)).to.deep.equal(['b', 'q'])
+    expect(succession(r, p => p !== 'z', () => ['m', 'a', 'q', 'c'], 3)).to.deep.equal(['b', 'q', 'a'])
   })
 
   it('has a node check only the few ahead of it in the succession', () => {

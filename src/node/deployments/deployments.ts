@@ -240,8 +240,7 @@ export class Deployments {
     if ((this.#answeredAt.get(newer.id) ?? 0) + this.options.leaseRenewMs > now) return
     this.#answeredAt.set(newer.id, now)
     if (this.#answeredAt.size > 4096) this.#answeredAt.delete(this.#answeredAt.keys().next().value as string)
-    // the coordinator's own re-publication counts as its periodic one
-    void (newer.coordinator === this.#self ? this.#publish(newer) : this.#init.libp2p.services.deploy.publish(newer))
+    void this.#publish(newer)
   }
 
   /** Takes a decided record here, tells everyone concerned directly, then the mesh by gossip. */
@@ -279,9 +278,10 @@ export class Deployments {
     this.#review()
   }
 
+  /** Gossips a record; one this node coordinates counts as its periodic re-publication. */
   async #publish (record: DeploymentRecord): Promise<void> {
-    if (record.status === 'removed') this.#publishedAt.delete(record.id)
-    else this.#publishedAt.set(record.id, Date.now())
+    if (record.status !== 'removed' && record.coordinator === this.#self) this.#publishedAt.set(record.id, Date.now())
+    else this.#publishedAt.delete(record.id)
     await this.#init.libp2p.services.deploy.publish(record)
   }
 
@@ -320,14 +320,13 @@ export class Deployments {
       const leaseMs = involves(record, this.#self) ? this.options.leaseMs : this.options.leaseMs + 2 * this.options.republishMs
       const lapsed = !this.#alive(record.coordinator) || now - (this.#heardAt.get(record.id) ?? now) > leaseMs
       if (!lapsed) continue
-      everyone ??= [this.#self, ...this.#init.peers.list().map(p => p.peerId)]
-      const order = succession(record, (p) => this.#alive(p) && !this.#marked(this.#unanswered, p), everyone)
+      const ahead = this.options.probeAhead + Math.floor((now - (this.#heardAt.get(record.id) ?? now)) / this.options.leaseRenewMs)
+      const order = succession(record, (p) => this.#inLine(p), () => (everyone ??= [this.#self, ...this.#init.peers.list().map(p => p.peerId)]), ahead + 1)
       if (order[0] === this.#self) {
         this.#log('taking over %s from %s', record.id, this.nameOf(record.coordinator))
         this.#heal(record)
       } else {
-        const periods = Math.floor((now - (this.#heardAt.get(record.id) ?? now)) / this.options.leaseRenewMs)
-        for (const p of aheadOf(order, this.#self, this.options.probeAhead + periods)) this.#probeIfUnconnected(p)
+        for (const p of aheadOf(order, this.#self, ahead)) this.#probeIfUnconnected(p)
       }
     }
   }
@@ -413,10 +412,11 @@ export class Deployments {
     return entry !== undefined && !this.#markedSince(this.#gone, peerId, entry.lastSeenMs)
   }
 
-  /** Whether the peer is marked (found gone, or unanswered) and not heard from since. */
-  #marked (marks: Map<string, number>, peerId: string): boolean {
+  /** Whether the peer may take over a deployment: alive, and it answered any dial of a succession probe. */
+  #inLine (peerId: string): boolean {
+    if (peerId === this.#self) return true
     const entry = this.#init.peers.get(peerId)
-    return entry !== undefined && this.#markedSince(marks, peerId, entry.lastSeenMs)
+    return entry !== undefined && !this.#markedSince(this.#gone, peerId, entry.lastSeenMs) && !this.#markedSince(this.#unanswered, peerId, entry.lastSeenMs)
   }
 
   /** Whether the peer was marked in `marks` and not heard from since; forgets the mark once heard from. */

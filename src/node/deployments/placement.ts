@@ -75,20 +75,18 @@ export function rankBids (bids: ReadonlyArray<{ peerId: string, bid: Bid }>, nei
 }
 
 /**
- * Who looks after a deployment once its coordinator is gone: the lowest live participant by
- * peer id; with none left, the lowest live node of `everyone` (the nodes the asker knows).
- * Every node works it out alike from the same record and a like view of the mesh; two that
- * still disagree both commit, and the record with the lower coordinator id wins.
+ * The order in which nodes would take over a deployment whose coordinator is gone, its first
+ * `limit`: the live participants by peer id, then the other live nodes of `everyone` (the nodes
+ * the asker knows, asked for only when the participants do not fill the limit). The first looks
+ * after it. Every node works it out alike from the same record and a like view of the mesh; two
+ * that still disagree both commit, and the record with the lower coordinator id wins.
  */
-export function successor (record: DeploymentRecord, alive: (peerId: string) => boolean, everyone: readonly string[]): string | undefined {
-  return succession(record, alive, everyone)[0]
-}
-
-/** The order in which nodes would take over, the successor first: live participants by peer id, then the other live nodes of `everyone`. */
-export function succession (record: DeploymentRecord, alive: (peerId: string) => boolean, everyone: readonly string[]): string[] {
+export function succession (record: DeploymentRecord, alive: (peerId: string) => boolean, everyone: () => readonly string[], limit = Infinity): string[] {
   const hosts = new Set(record.steps.flatMap(s => s.peers))
   const live = (ids: Iterable<string>): string[] => [...new Set(ids)].filter(p => p !== record.coordinator && alive(p)).sort(compare)
-  return [...live(hosts), ...live(everyone).filter(p => !hosts.has(p))]
+  const line = live(hosts)
+  if (line.length >= limit) return line.slice(0, limit)
+  return [...line, ...live(everyone()).filter(p => !hosts.has(p))].slice(0, limit)
 }
 
 /**

@@ -24,21 +24,17 @@ export class CallStream {
   readonly writer: FrameWriter
   readonly #stream: Stream
   readonly #decoder = new FrameDecoder()
-  readonly #end: CallStreamEnd
+  readonly #owner: CallStreamEnd
   #ended = false
 
-  constructor (stream: Stream, end: CallStreamEnd) {
+  constructor (stream: Stream, owner: CallStreamEnd) {
     this.#stream = stream
-    this.#end = end
-    this.writer = new FrameWriter(stream, err => { this.end(`could not write to the stream: ${err.message}`) })
+    this.#owner = owner
+    this.writer = new FrameWriter(stream, err => { this.#end(`could not write to the stream: ${err.message}`) })
     stream.addEventListener('message', evt => { this.#onData(evt.data) })
     // The other end closes its side only when it is done with the stream (it stopped, or ended it).
-    stream.addEventListener('remoteCloseWrite', () => { this.end(`the ${end.other} closed the stream`) })
-    stream.addEventListener('close', evt => { this.end(evt.error !== undefined ? `the stream failed: ${evt.error.message}` : 'the stream closed') })
-  }
-
-  get ended (): boolean {
-    return this.#ended
+    stream.addEventListener('remoteCloseWrite', () => { this.#end(`the ${owner.other} closed the stream`) })
+    stream.addEventListener('close', evt => { this.#end(evt.error !== undefined ? `the stream failed: ${evt.error.message}` : 'the stream closed') })
   }
 
   /** Whether a new call can go out on it. */
@@ -47,10 +43,10 @@ export class CallStream {
   }
 
   /** Ends it once; by default also closes this side (a stream the other end half-closed takes no more calls). */
-  end (reason: string, closeStream = true): void {
+  #end (reason: string, closeStream = true): void {
     if (this.#ended) return
     this.#ended = true
-    this.#end.onEnd(reason)
+    this.#owner.onEnd(reason)
     if (closeStream && this.#stream.status === 'open' && this.#stream.writeStatus === 'writable') {
       this.#stream.close().catch(err => { this.#stream.abort(err as Error) })
     }
@@ -58,7 +54,7 @@ export class CallStream {
 
   /** Ends it and closes the stream gracefully, or aborts it if that fails (service stop). */
   async close (reason: string, signal: AbortSignal): Promise<void> {
-    this.end(reason, false)
+    this.#end(reason, false)
     try {
       await this.#stream.close({ signal })
     } catch (err) {
@@ -69,10 +65,10 @@ export class CallStream {
   #onData (data: Uint8Array | Iterable<Uint8Array>): void {
     if (this.#ended) return
     try {
-      decodeFrames(this.#decoder, data, this.#end.onFrame)
+      decodeFrames(this.#decoder, data, this.#owner.onFrame)
     } catch (err) {
-      this.#end.onBroken(err as Error)
-      this.end(`the ${this.#end.other} broke the protocol: ${(err as Error).message}`, false)
+      this.#owner.onBroken(err as Error)
+      this.#end(`the ${this.#owner.other} broke the protocol: ${(err as Error).message}`, false)
       this.#stream.abort(err as Error)
     }
   }

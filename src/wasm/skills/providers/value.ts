@@ -1,4 +1,5 @@
 import { WasmeshError } from '../../../errors.ts'
+import { isPlainObject } from '../../../validation.ts'
 import { quantityKind } from '../quantities.ts'
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/
@@ -34,8 +35,8 @@ export function parseNumberText (text: string, quantity: string): number | undef
   } catch {
     return undefined
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.hasOwn(parsed, quantity)) return undefined
-  const n = (parsed as Record<string, unknown>)[quantity]
+  if (!isPlainObject(parsed) || !Object.hasOwn(parsed, quantity)) return undefined
+  const n = parsed[quantity]
   return typeof n === 'number' && Number.isFinite(n) ? n : undefined
 }
 
