@@ -24,7 +24,6 @@ const { values } = parseArgs({ options: { calls: { type: 'string', default: '200
 const CALLS = Number(values.calls)
 const ROUNDS = Number(values.rounds)
 
-
 type Add = (a: number, b: number) => number
 
 /** ns per call of `add`, median of ROUNDS rounds of `calls` calls (the result feeds the next call, so none is skipped) */

@@ -21,6 +21,7 @@
  */
 import { Agent, request } from 'node:http'
 import { connect, createServer } from 'node:net'
+import type { Server } from 'node:net'
 import { createInterface } from 'node:readline'
 
 const base = new URL(process.argv[2] ?? 'http://127.0.0.1:8080')
@@ -132,22 +133,18 @@ async function run (cmd: Record<string, unknown>): Promise<Record<string, unknow
       return { okAt: null, attempts, failures }
     }
     case 'echo': {
-      const server = createServer(socket => { socket.setNoDelay(true); socket.pipe(socket) })
-      await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(cmd.port as number, '0.0.0.0', resolve) })
-      server.unref()
+      await listen(createServer(socket => { socket.setNoDelay(true); socket.pipe(socket) }), cmd.port as number)
       return {}
     }
     case 'relay': {
-      const server = createServer(downstream => {
+      await listen(createServer(downstream => {
         downstream.setNoDelay(true)
         const upstream = connect({ host: cmd.host as string, port: cmd.targetPort as number, noDelay: true })
         downstream.pipe(upstream).pipe(downstream)
         const drop = (): void => { downstream.destroy(); upstream.destroy() }
         downstream.once('error', drop).once('close', drop)
         upstream.once('error', drop).once('close', drop)
-      })
-      await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(cmd.port as number, '0.0.0.0', resolve) })
-      server.unref()
+      }), cmd.port as number)
       return {}
     }
     case 'ping': {
@@ -177,6 +174,12 @@ async function run (cmd: Record<string, unknown>): Promise<Record<string, unknow
     default:
       throw new Error(`unknown op ${String(cmd.op)}`)
   }
+}
+
+/** Listens on 0.0.0.0:port, without keeping the process alive. */
+async function listen (server: Server, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, '0.0.0.0', resolve) })
+  server.unref()
 }
 
 const out = (o: unknown): void => { process.stdout.write(JSON.stringify(o) + '\n') }

@@ -611,15 +611,20 @@ async function main (): Promise<void> {
   console.log('')
   console.log('summary')
   const rows: string[][] = [['measure', 'value', 'notes']]
-  if (typeof a === 'string') {
-    rows.push(['(a) bridged vs direct', a, ''])
+  const rate = (t: Tally): number => t.calls / t.wallMs * 1000
+  const figuresA = typeof a === 'string'
+    ? undefined
+    : {
+        d: latencyStats(a.seq.direct.ms, a.seq.direct.errors),
+        br: latencyStats(a.seq.bridged.ms, a.seq.bridged.errors),
+        rl: latencyStats(a.seq.relayed.ms, a.seq.relayed.errors),
+        ratio: rate(a.load.bridged) / rate(a.load.direct)
+      }
+  if (typeof a === 'string' || figuresA === undefined) {
+    rows.push(['(a) bridged vs direct', String(a), ''])
   } else {
-    const d = latencyStats(a.seq.direct.ms, a.seq.direct.errors)
-    const br = latencyStats(a.seq.bridged.ms, a.seq.bridged.errors)
-    const rl = latencyStats(a.seq.relayed.ms, a.seq.relayed.errors)
+    const { d, br, rl, ratio } = figuresA
     const added50 = br.p50 - d.p50
-    const rate = (t: Tally): number => t.calls / t.wallMs * 1000
-    const ratio = rate(a.load.bridged) / rate(a.load.direct)
     const mine = (t: Tally): number => Object.values(byProcess(t.cpu)).reduce((x, y) => x + y, 0)
     rows.push(['(a) call latency direct, p50 / p99', `${f2(d.p50)} / ${f2(d.p99)} ms`, `${d.n} calls, ${d.errors} errors; driver in H's namespace calls H; CPU us/call ${perCall(a.seq.direct.cpu, a.seq.direct.calls)}`])
     rows.push(['(a) call latency bridged, p50 / p99', `${f2(br.p50)} / ${f2(br.p99)} ms`, `${br.n} calls, ${br.errors} errors; driver in X's namespace calls X, X -> H over libp2p; CPU us/call ${perCall(a.seq.bridged.cpu, a.seq.bridged.calls)}`])
@@ -654,13 +659,11 @@ async function main (): Promise<void> {
   for (const r of rows) console.log('  ' + r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd())
 
   console.log('')
-  if (typeof a !== 'string') {
-    const d = latencyStats(a.seq.direct.ms, 0)
-    const br = latencyStats(a.seq.bridged.ms, 0)
-    const rl = latencyStats(a.seq.relayed.ms, 0)
+  if (typeof a !== 'string' && figuresA !== undefined) {
+    const { d, br, rl, ratio } = figuresA
     console.log(`  (a) the bridge adds ${f2(br.p50 - d.p50)} ms at p50 (${f2(d.p50)} -> ${f2(br.p50)} ms; a plain TCP relay in its place adds ${f2(rl.p50 - d.p50)} ms; ` +
       `a plain TCP round trip between the namespaces is ${f2(a.tcp.p50)} ms) ` +
-      `and keeps ${f0(a.load.bridged.calls / a.load.bridged.wallMs / (a.load.direct.calls / a.load.direct.wallMs) * 100)}% of direct throughput.`)
+      `and keeps ${f0(ratio * 100)}% of direct throughput.`)
     console.log('      The driver, X and H share 2 cores (CPU by process.thread: main = event loop, guest = the guest\'s worker thread, v8 = GC/compiler');
     console.log('      helpers; read from /proc in 10 ms ticks; "by others" = busy time outside these processes: kernel, other processes on the machine).')
     if (a.firstError !== null) console.log(`  (a) first failed call: ${a.firstError}`)

@@ -13,7 +13,6 @@ function gated (): { runs: () => number, release: () => void, task: () => Promis
   }
 }
 
-
 describe('SingleFlight', () => {
   it('coalesces a burst of calls during a run into one more run', async () => {
     const g = gated()

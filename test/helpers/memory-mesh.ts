@@ -12,8 +12,13 @@ export interface MeshOptions {
 /** `n` started nodes on one in-process LAN, named n0..n{n-1}. */
 export async function startMemoryMesh (n: number, opts: MeshOptions = {}): Promise<{ lan: MemoryLan, nodes: WasmeshNode[] }> {
   const lan = new MemoryLan()
-  const nodes = await Promise.all(Array.from({ length: n }, async (_, i) => await WasmeshNode.create({
-    name: `n${i}`,
+  return { lan, nodes: await joinMemoryMesh(lan, Array.from({ length: n }, (_, i) => `n${i}`), opts) }
+}
+
+/** Nodes of these names started on the LAN (the i of `opts`' functions is the index in `names`). */
+export async function joinMemoryMesh (lan: MemoryLan, names: string[], opts: MeshOptions = {}): Promise<WasmeshNode[]> {
+  const nodes = await Promise.all(names.map(async (name, i) => await WasmeshNode.create({
+    name,
     http: false,
     heartbeatMs: opts.heartbeatMs,
     skills: opts.skills?.(i) ?? [],
@@ -21,7 +26,7 @@ export async function startMemoryMesh (n: number, opts: MeshOptions = {}): Promi
     parts: await memoryParts(lan)
   })))
   await Promise.all(nodes.map(async node => { await node.start() }))
-  return { lan, nodes }
+  return nodes
 }
 
 export async function stopAll (nodes: WasmeshNode[]): Promise<void> {

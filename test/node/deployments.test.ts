@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { expect } from 'chai'
@@ -9,7 +10,7 @@ import { WasmeshNode } from '../../src/node/node.ts'
 import { diskStores } from '../../src/node/stores.ts'
 import { buildHttpApp } from '../../src/node/http/server.ts'
 import { wat } from '../helpers/fixtures.ts'
-import { startMemoryMesh, stopAll } from '../helpers/memory-mesh.ts'
+import { joinMemoryMesh, startMemoryMesh, stopAll } from '../helpers/memory-mesh.ts'
 import { multipartBody } from '../helpers/multipart.ts'
 import { rejection } from '../helpers/rejection.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -30,6 +31,15 @@ async function call (node: WasmeshNode, record: DeploymentRecord, step: number, 
   const s = record.steps[step]
   const answer = await node.deployments.call({ deployment: record.id, module: s.module, function: s.function, args, files: [], timeoutMs: 10_000 })
   return answer.kind === 'value' ? answer.value : answer.kind
+}
+
+/** How many records the node gossips from now on. */
+function countPublishes (node: WasmeshNode): () => number {
+  const deploy = node.libp2p.services.deploy
+  const publish = deploy.publish.bind(deploy)
+  let published = 0
+  deploy.publish = async (r) => { published++; await publish(r) }
+  return () => published
 }
 
 describe('deployments and calls through any node (in-process mesh)', function () {
@@ -250,15 +260,12 @@ describe('deployments and calls through any node (in-process mesh)', function ()
     await nodes[2].modules.add(await wat('counter'), { name: 'counter' })
     const record = await nodes[2].deployments.deploy({ name: 'steady', steps: [{ module: 'counter', function: 'next', replicas: 2 }] })
     await waitFor(() => nodes.every(n => n.deployments.list().length === 1), 5_000, 'the record everywhere')
-    const deploy = nodes[2].libp2p.services.deploy
-    const publish = deploy.publish.bind(deploy)
-    let gossiped = 0
-    deploy.publish = async (r) => { gossiped++; await publish(r) }
+    const gossiped = countPublishes(nodes[2])
     // past the lease (4 s): a renewal that did not arrive would have let a successor take over
-    await new Promise(resolve => setTimeout(resolve, nodes[0].deployments.options.leaseMs + 2_000))
+    await sleep(nodes[0].deployments.options.leaseMs + 2_000)
     for (const n of nodes) expect(n.deployments.get(record.id)).to.include({ version: record.version, coordinator: nodes[2].peerId })
     // renewed with the participants directly: the whole mesh hears of it once per re-publication (10 s), not every second
-    expect(gossiped).to.be.at.most(1)
+    expect(gossiped()).to.be.at.most(1)
   })
 
   it('tells a node that joins later of the deployment at once, not at the next re-publication', async () => {
@@ -268,9 +275,8 @@ describe('deployments and calls through any node (in-process mesh)', function ()
     await waitFor(() => nodes.every(x => x.peers.size === 2), 10_000, 'three nodes')
     await nodes[0].modules.add(await wat('counter'), { name: 'counter' })
     const record = await nodes[0].deployments.deploy({ name: 'early', steps: [{ module: 'counter', function: 'next' }] })
-    const late = await WasmeshNode.create({ name: 'late', http: false, heartbeatMs: 500, parts: await memoryParts(started.lan) })
+    const [late] = await joinMemoryMesh(started.lan, ['late'], { heartbeatMs: 500 })
     nodes.push(late)
-    await late.start()
     await waitFor(() => late.deployments.list().length === 1, 10_000, 'the late node to hear of the deployment')
     expect(await call(late, record, 0)).to.be.a('number')
   })
@@ -292,18 +298,14 @@ describe('deployments and calls through any node (in-process mesh)', function ()
       if (!participants.has(peerId)) told.set(peerId, (told.get(peerId) ?? 0) + 1)
       return await ask(peerId, req, ...rest)
     }
-    const publish = deploy.publish.bind(deploy)
-    let gossiped = 0
-    deploy.publish = async (r) => { gossiped++; await publish(r) }
-    const late = await Promise.all([0, 1, 2, 3].map(async i =>
-      await WasmeshNode.create({ name: `late${i}`, http: false, heartbeatMs: 500, parts: await memoryParts(started.lan) })))
+    const gossiped = countPublishes(nodes[0])
+    const late = await joinMemoryMesh(started.lan, ['late0', 'late1', 'late2', 'late3'], { heartbeatMs: 500 })
     nodes.push(...late)
-    await Promise.all(late.map(async n => { await n.start() }))
     await waitFor(() => late.every(n => n.deployments.list().length === 1), 10_000, 'every newcomer to hear of the deployment')
     for (const n of late) expect(await call(n, record, 0)).to.be.a('number')
     // not every newcomer had a stream of its own (the joins may straddle a tick or two)
     expect(told.size, JSON.stringify([...told])).to.be.below(late.length)
-    expect(gossiped).to.be.at.least(1)
+    expect(gossiped()).to.be.at.least(1)
   })
 
   it('never runs a step twice when the next step\'s host turns out not to run it', async () => {

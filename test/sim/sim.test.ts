@@ -44,6 +44,11 @@ const scenario = parseScenario({
   ]
 }, { baseDir: SIM_DIR, name: 'ci-20' })
 
+/** The calls sent from `fromS` to before `toS` (seconds of load), that also match `where`. */
+function sentIn (calls: CallRecord[], fromS: number, toS: number, where: (c: CallRecord) => boolean = () => true): CallRecord[] {
+  return calls.filter(c => c.t >= fromS * 1000 && c.t < toS * 1000 && where(c))
+}
+
 function rate (calls: CallRecord[]): number {
   return calls.length === 0 ? NaN : calls.filter(c => c.ok).length / calls.length
 }
@@ -91,7 +96,7 @@ describe('simulator: 20 nodes of the real node code', function () {
   it('recovers from 5 crashes: calls succeed again within seconds', () => {
     const crash = report.recovery.filter(r => r.event === 0)
     for (const r of crash) expect(r.ms, `${r.deployment} after the crash`).to.be.a('number').and.below(10_000)
-    const settled = calls.filter(c => c.t >= (CRASH_AT + 6) * 1000 && c.t < SPLIT_AT * 1000)
+    const settled = sentIn(calls, CRASH_AT + 6, SPLIT_AT)
     expect(rate(settled), story(settled)).to.be.at.least(0.97)
   })
 
@@ -109,18 +114,18 @@ describe('simulator: 20 nodes of the real node code', function () {
     const needs: Record<string, [string[], string[]]> = { doubler: [['double'], []], thermo: [['sensor', 'camera', 'double'], ['dht', 'camera']] }
     let serving = 0
     for (const [deployment, [modules, skills]] of Object.entries(needs)) {
-      const late = calls.filter(c => c.t >= (SPLIT_AT + SPLIT_SETTLED_S) * 1000 && c.t < HEAL_AT * 1000 && c.deployment === deployment)
+      const late = sentIn(calls, SPLIT_AT + SPLIT_SETTLED_S, HEAL_AT, c => c.deployment === deployment)
       for (const segment of [0, 1]) {
         if (!can(segment, modules, skills)) continue
         serving++
         const mine = late.filter(c => c.segment === segment)
         expect(mine.length, `${deployment} calls in segment ${segment}`).to.be.greaterThan(5)
-        const during = calls.filter(c => c.t >= SPLIT_AT * 1000 && c.t < HEAL_AT * 1000 && c.deployment === deployment && c.segment === segment)
+        const during = sentIn(calls, SPLIT_AT, HEAL_AT, c => c.deployment === deployment && c.segment === segment)
         expect(rate(mine), `${deployment} in segment ${segment} (placed ${JSON.stringify(report.deploys)}): ${story(during)}`).to.be.at.least(0.9)
       }
     }
     expect(serving, 'halves able to serve something (seed 7)').to.be.at.least(3)
-    const healed = calls.filter(c => c.t >= (HEAL_AT + 8) * 1000)
+    const healed = sentIn(calls, HEAL_AT + 8, Infinity)
     expect(healed.length).to.be.greaterThan(20)
     expect(rate(healed), story(healed)).to.be.at.least(0.97)
     expect(report.discovery.timeline.at(-1)?.converged).to.equal(1)
