@@ -318,9 +318,11 @@ export class Deployments {
       if (quiet) continue
       // (involves: the coordinator is not this node here, so it asks whether this node hosts a step)
       const leaseMs = involves(record, this.#self) ? this.options.leaseMs : this.options.leaseMs + 2 * this.options.republishMs
-      const lapsed = !this.#alive(record.coordinator) || now - (this.#heardAt.get(record.id) ?? now) > leaseMs
+      const silentMs = now - (this.#heardAt.get(record.id) ?? now)
+      const lapsed = !this.#alive(record.coordinator) || silentMs > leaseMs
       if (!lapsed) continue
-      const ahead = this.options.probeAhead + Math.floor((now - (this.#heardAt.get(record.id) ?? now)) / this.options.leaseRenewMs)
+      // one more for each renewal period the deployment stays without a coordinator past its lease
+      const ahead = this.options.probeAhead + Math.max(0, Math.floor((silentMs - leaseMs) / this.options.leaseRenewMs))
       const order = succession(record, (p) => this.#inLine(p), () => (everyone ??= [this.#self, ...this.#init.peers.list().map(p => p.peerId)]), ahead + 1)
       if (order[0] === this.#self) {
         this.#log('taking over %s from %s', record.id, this.nameOf(record.coordinator))

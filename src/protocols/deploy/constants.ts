@@ -33,8 +33,8 @@ export const DEPLOY_DEFAULTS = {
    */
   joinTellsPerRenewal: 16,
   /**
-   * When a coordinator is gone, a node this close to the head of the succession (or one more
-   * for each renewal period the deployment stays without one) dials those ahead of it it has no
+   * When a coordinator is gone, a node this close to the head of the succession (one more for
+   * each renewal period the deployment stays without one past its lease) dials those ahead of it it has no
    * connection to: one that died with the coordinator would stay in the tables until its
    * heartbeats lapse, and hold everyone back.
    */
